@@ -1,0 +1,48 @@
+import Foundation
+import ScoreKitCore
+
+/// Resolves what `--model` names: a built-in model, or a file.
+public enum ModelLoader {
+    /// File kinds `load` understands, by extension.
+    public static let fileKinds = ["json (Gaussian mixture)"]
+
+    /// The built-in model `nameOrPath`, or the model in that file (`.json`: a Gaussian mixture).
+    public static func load(_ nameOrPath: String) throws -> LoadedModel {
+        if let entry = BuiltinModels.entry(nameOrPath) { return try entry.load() }
+        let url = URL(fileURLWithPath: nameOrPath)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ModelLoadError.unknown(nameOrPath, builtins: BuiltinModels.names)
+        }
+        switch url.pathExtension.lowercased() {
+        case "json":
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw ModelLoadError.unreadable(nameOrPath)
+            }
+            do {
+                return LoadedModel(name: nameOrPath, mixture: try GaussianMixture(json: data))
+            } catch let error as GaussianMixtureError {
+                throw ModelLoadError.malformed(nameOrPath, reason: error.description)
+            }
+        default:
+            throw ModelLoadError.unsupportedFile(nameOrPath, kinds: fileKinds)
+        }
+    }
+}
+
+/// Why a model could not be loaded.
+public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
+    case unknown(String, builtins: [String])
+    case unreadable(String)
+    case malformed(String, reason: String)
+    case unsupportedFile(String, kinds: [String])
+
+    public var description: String {
+        switch self {
+        case let .unknown(name, builtins):
+            "unknown model '\(name)': not a built-in model (\(builtins.joined(separator: ", "))) and no such file"
+        case let .unreadable(path): "cannot read model file \(path)"
+        case let .malformed(path, reason): "model file \(path): \(reason)"
+        case let .unsupportedFile(path, kinds): "model file \(path): unsupported type; expected \(kinds.joined(separator: ", "))"
+        }
+    }
+}

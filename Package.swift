@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// ScoreKit: one score model, every sampler.
+///
+/// Dependency direction: ScoreKitSamplers → ScoreKitCore ← ScoreKitModels; the umbrella
+/// `ScoreKit` re-exports all three and the `scorekit` tool sits on top.
+let package = Package(
+    name: "ScoreKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ScoreKit", targets: ["ScoreKit"]),
+        .library(name: "ScoreKitCore", targets: ["ScoreKitCore"]),
+        .library(name: "ScoreKitSamplers", targets: ["ScoreKitSamplers"]),
+        .library(name: "ScoreKitModels", targets: ["ScoreKitModels"]),
+        .executable(name: "scorekit", targets: ["scorekit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "ScoreKitCore",
+            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))]
+        ),
+        .target(name: "ScoreKitSamplers", dependencies: ["ScoreKitCore"], path: "Samplers"),
+        .target(name: "ScoreKitModels", dependencies: ["ScoreKitCore"], path: "Models"),
+        .target(name: "ScoreKit", dependencies: ["ScoreKitCore", "ScoreKitSamplers", "ScoreKitModels"]),
+        .executableTarget(
+            name: "scorekit",
+            dependencies: ["ScoreKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "ScoreKitCoreTests", dependencies: ["ScoreKitCore"]),
+        .testTarget(name: "ScoreKitModelsTests", dependencies: ["ScoreKitModels"]),
+        .testTarget(name: "ScoreKitSamplersTests", dependencies: ["ScoreKit"]),
+        .testTarget(name: "ScoreKitCLITests", dependencies: ["scorekit"]),
+    ]
+)

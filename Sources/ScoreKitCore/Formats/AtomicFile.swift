@@ -1,0 +1,64 @@
+import Foundation
+
+/// Writes files so that a reader never sees half of one: the bytes go to a temporary file in
+/// the same folder, which is then renamed into place (atomic on POSIX file systems).
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically. Fails with a clear message when the folder does not
+    /// exist or cannot be written; nothing is left behind on failure.
+    public static func write(_ data: Data, to url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw FileFormatError.cannotWrite(url.path, reason: "\(folder.path) is not a folder")
+        }
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
+            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) is not writable")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw FileFormatError.cannotWrite(url.path, reason: reason)
+        }
+    }
+
+    /// Checks up front that `url` could be written (its folder exists and is writable), so
+    /// long work can fail before it starts.
+    public static func checkWritable(_ url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw FileFormatError.cannotWrite(url.path, reason: "\(folder.path) is not a folder")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FileFormatError.cannotWrite(url.path, reason: "it is a folder")
+        }
+    }
+}
+
+/// Errors reading or writing array files.
+public enum FileFormatError: Error, Equatable, CustomStringConvertible {
+    case cannotRead(String, reason: String)
+    case cannotWrite(String, reason: String)
+    case malformed(String, reason: String)
+    case unsupportedExtension(String, valid: [String])
+
+    public var description: String {
+        switch self {
+        case let .cannotRead(path, reason): "cannot read \(path): \(reason)"
+        case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
+        case let .malformed(path, reason): "\(path) is malformed: \(reason)"
+        case let .unsupportedExtension(path, valid):
+            "\(path): unsupported file type; use one of \(valid.map { "." + $0 }.joined(separator: ", "))"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// NumPy's `.npy` format, version 1.0: a magic string, a Python-dict header, raw values.
+/// ScoreKit writes little-endian float32 in C order and reads float32 or float64 (C order).
+public enum NPY {
+    /// The bytes of `tensor` as a `.npy` file.
+    public static func encode(_ tensor: Tensor) -> Data {
+        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        let unpadded = 10 + header.utf8.count + 1                 // magic+version+length, header, newline
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        tensor.scalars.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian hosts only
+        return data
+    }
+
+    /// Parses a `.npy` file of float32 or float64 values in C order.
+    public static func decode(_ data: Data, path: String = "array") throws -> Tensor {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw FileFormatError.malformed(path, reason: "not a .npy file (bad magic)")
+        }
+        let major = bytes[6]
+        let (lengthBytes, start): (Int, Int) = major == 1 ? (2, 8) : (4, 8)
+        guard bytes.count >= start + lengthBytes else { throw FileFormatError.malformed(path, reason: "truncated header") }
+        var headerLength = 0
+        for i in 0..<lengthBytes { headerLength |= Int(bytes[start + i]) << (8 * i) }
+        let dataStart = start + lengthBytes + headerLength
+        guard bytes.count >= dataStart,
+              let header = String(bytes: bytes[(start + lengthBytes)..<dataStart], encoding: .ascii) else {
+            throw FileFormatError.malformed(path, reason: "truncated header")
+        }
+        guard let descr = field("descr", in: header) else { throw FileFormatError.malformed(path, reason: "no dtype in header") }
+        guard field("fortran_order", in: header) == "False" else {
+            throw FileFormatError.malformed(path, reason: "Fortran-ordered arrays are not supported; save with C order")
+        }
+        guard let shapeText = field("shape", in: header) else { throw FileFormatError.malformed(path, reason: "no shape in header") }
+        let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !shape.isEmpty else { throw FileFormatError.malformed(path, reason: "a 0-d array holds no samples") }
+        let count = shape.reduce(1, *)
+        let payload = bytes[dataStart...]
+        let width: Int
+        switch descr {
+        case "'<f4'", "'f4'": width = 4
+        case "'<f8'", "'f8'": width = 8
+        default: throw FileFormatError.malformed(path, reason: "dtype \(descr) is not supported; use float32 or float64")
+        }
+        guard payload.count == count * width else {
+            throw FileFormatError.malformed(path, reason: "shape \(shape) needs \(count * width) bytes of data, found \(payload.count)")
+        }
+        let values: [Float] = payload.withUnsafeBytes { raw in
+            width == 4 ? (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+                       : (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
+        }
+        return Tensor(shape: shape, scalars: values)
+    }
+
+    /// The text of `key`'s value in a Python-dict header, e.g. `'<f4'`, `False`, `(3, 2)`.
+    private static func field(_ key: String, in header: String) -> String? {
+        guard let range = header.range(of: "'\(key)':") else { return nil }
+        let rest = header[range.upperBound...].drop { $0 == " " }
+        if rest.first == "(" { return rest.firstIndex(of: ")").map { String(rest[...$0]) } }
+        return rest.split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}

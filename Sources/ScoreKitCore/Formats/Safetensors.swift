@@ -1,0 +1,168 @@
+import Foundation
+
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of
+/// JSON mapping tensor names to `{dtype, shape, data_offsets}` (plus an optional
+/// `__metadata__` of strings), then the raw data.
+///
+/// The reader trusts nothing: header length within the file, JSON well-formed, every dtype
+/// known, every shape's byte size equal to its offsets, every range inside the data section,
+/// ranges neither overlapping nor leaving gaps, and — when a tensor is loaded — every value
+/// finite. Each failure is a `FileFormatError`, never a crash.
+public struct Safetensors: Sendable {
+    /// One tensor's entry in the header.
+    public struct Entry: Sendable, Hashable {
+        public let name: String
+        public let dtype: DType
+        public let shape: [Int]
+        /// Byte range within the data section.
+        public let byteRange: Range<Int>
+    }
+
+    /// The element types the reader understands.
+    public enum DType: String, Sendable, CaseIterable {
+        case F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL
+        /// Bytes per element.
+        public var size: Int {
+            switch self {
+            case .F64, .I64: 8
+            case .F32, .I32: 4
+            case .F16, .BF16, .I16: 2
+            case .I8, .U8, .BOOL: 1
+            }
+        }
+    }
+
+    /// The `__metadata__` strings.
+    public let metadata: [String: String]
+    /// The tensors, in data order.
+    public let entries: [Entry]
+    private let payload: Data
+    private let path: String
+
+    /// The entry named `name`, if present.
+    public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+
+    /// Parses and validates a file's bytes.
+    public init(data: Data, path: String = "safetensors file") throws {
+        func fail(_ reason: String) -> FileFormatError { .malformed(path, reason: reason) }
+        guard data.count >= 8 else { throw fail("shorter than the 8-byte header length") }
+        let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= UInt64(data.count - 8) else {
+            throw fail("header length \(length) exceeds the file's \(data.count - 8) remaining bytes")
+        }
+        let headerEnd = 8 + Int(length)
+        let header = data.subdata(in: 8..<headerEnd)
+        guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+        var metadata: [String: String] = [:]
+        var entries: [Entry] = []
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard let s = v as? String else { throw fail("__metadata__.\(k) is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            entries.append(try Self.entry(name: name, value, fail: fail))
+        }
+        let dataSize = data.count - headerEnd
+        entries.sort { ($0.byteRange.lowerBound, $0.byteRange.upperBound) < ($1.byteRange.lowerBound, $1.byteRange.upperBound) }
+        var cursor = 0
+        for e in entries {
+            guard e.byteRange.upperBound <= dataSize else {
+                throw fail("tensor '\(e.name)' ends at byte \(e.byteRange.upperBound), past the data section's \(dataSize) bytes")
+            }
+            guard e.byteRange.lowerBound >= cursor else { throw fail("tensor '\(e.name)' overlaps the tensor before it") }
+            guard e.byteRange.lowerBound == cursor else { throw fail("gap of \(e.byteRange.lowerBound - cursor) bytes before tensor '\(e.name)'") }
+            cursor = e.byteRange.upperBound
+        }
+        guard cursor == dataSize else { throw fail("\(dataSize - cursor) bytes after the last tensor are not indexed") }
+        self.metadata = metadata
+        self.entries = entries
+        self.payload = data.subdata(in: headerEnd..<data.count)
+        self.path = path
+    }
+
+    private static func entry(name: String, _ value: Any, fail: (String) -> FileFormatError) throws -> Entry {
+        guard let info = value as? [String: Any] else { throw fail("entry '\(name)' is not an object") }
+        guard let dtypeText = info["dtype"] as? String else { throw fail("tensor '\(name)' has no dtype") }
+        guard let dtype = DType(rawValue: dtypeText) else {
+            throw fail("tensor '\(name)' has unknown dtype \(dtypeText); known: \(DType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let shapeValues = info["shape"] as? [Any] else { throw fail("tensor '\(name)' has no shape") }
+        var elements = 1
+        var shape: [Int] = []
+        for v in shapeValues {
+            guard let n = v as? Int, n >= 0 else { throw fail("tensor '\(name)' has a bad shape \(shapeValues)") }
+            let (product, overflow) = elements.multipliedReportingOverflow(by: n)
+            guard !overflow, product < 1 << 40 else { throw fail("tensor '\(name)' has an impossibly large shape") }
+            elements = product
+            shape.append(n)
+        }
+        guard let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
+              let begin = offsets[0] as? Int, let end = offsets[1] as? Int, begin >= 0, end >= begin else {
+            throw fail("tensor '\(name)' has bad data_offsets")
+        }
+        guard end - begin == elements * dtype.size else {
+            throw fail("tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(elements * dtype.size) bytes, offsets span \(end - begin)")
+        }
+        return Entry(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
+    }
+
+    /// Loads tensor `name` as Float32 (from F32, F64, F16 or BF16), checking every value is finite.
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let e = entry(name) else {
+            throw FileFormatError.malformed(path, reason: "no tensor '\(name)'; it has \(entries.map(\.name).joined(separator: ", "))")
+        }
+        let count = e.shape.reduce(1, *)
+        let bytes = payload.subdata(in: e.byteRange)
+        let values: [Float] = try bytes.withUnsafeBytes { raw in
+            switch e.dtype {
+            case .F32: return (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+            case .F64: return (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
+            case .F16: return (0..<count).map { halfToFloat(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
+            case .BF16: return (0..<count).map { Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16) }
+            default: throw FileFormatError.malformed(path, reason: "tensor '\(name)' is \(e.dtype.rawValue); expected a float type")
+            }
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw FileFormatError.malformed(path, reason: "tensor '\(name)' holds a non-finite value at element \(bad)")
+        }
+        return Tensor(shape: e.shape.isEmpty ? [1] : e.shape, scalars: values)
+    }
+
+    /// The bytes of a safetensors file holding `tensors` as F32, in the given order.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for (name, t) in tensors {
+            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]] as [String: Any]
+            offset += 4 * t.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        json.append(contentsOf: Array(repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
+        var data = Data((0..<8).map { UInt8(truncatingIfNeeded: UInt64(json.count) >> (8 * $0)) })
+        data.append(json)
+        for (_, t) in tensors { t.scalars.withUnsafeBytes { data.append(contentsOf: $0) } }
+        return data
+    }
+}
+
+/// IEEE 754 half precision to Float32.
+func halfToFloat(_ h: UInt16) -> Float {
+    let sign = UInt32(h & 0x8000) << 16
+    let exponent = Int((h >> 10) & 0x1F), mantissa = UInt32(h & 0x3FF)
+    switch exponent {
+    case 0:
+        let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
+        return sign == 0 ? magnitude : -magnitude
+    case 31:
+        return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
+    default:
+        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// A sampler as one string: `name` or `name:key=value,key=value`
+/// (for example `ddim:eta=0.5,spacing=trailing`).
+///
+/// Parsing splits the string; a `SamplerCatalog` turns it into a sampler, validating the name
+/// and keys. Printing a sampler's spec gives every key with defaults filled in, so a results
+/// table says exactly what ran, and parsing that string again gives the same sampler.
+public struct SamplerSpec: Sendable, Hashable, CustomStringConvertible {
+    /// The sampler's name.
+    public let name: String
+    /// The `key=value` pairs as written, in order.
+    public let pairs: [Pair]
+
+    /// One `key=value` pair.
+    public struct Pair: Sendable, Hashable {
+        public let key: String, value: String
+        public init(key: String, value: String) { self.key = key; self.value = value }
+    }
+
+    /// Parses `name` or `name:key=value,…`. Whitespace around parts is ignored.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let head = trimmed.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = head[0].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw SamplerSpecError.malformed(text, reason: "no sampler name") }
+        var pairs: [Pair] = []
+        if head.count == 2 {
+            for part in head[1].split(separator: ",", omittingEmptySubsequences: false) {
+                let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = kv[0].trimmingCharacters(in: .whitespaces)
+                guard kv.count == 2, !key.isEmpty else {
+                    throw SamplerSpecError.malformed(text, reason: "'\(part)' is not key=value")
+                }
+                pairs.append(Pair(key: key, value: kv[1].trimmingCharacters(in: .whitespaces)))
+            }
+        }
+        self.name = name
+        self.pairs = pairs
+    }
+
+    /// The spec of resolved options: every key, in descriptor order.
+    public init(name: String, options: SamplerOptions) {
+        self.name = name
+        self.pairs = options.entries.map { Pair(key: $0.key, value: $0.value) }
+    }
+
+    public var description: String {
+        pairs.isEmpty ? name : name + ":" + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+}
+
+/// A table of sampler types by name: what specs are resolved against.
+public struct SamplerCatalog: Sendable {
+    /// The sampler types, in the order `scorekit samplers` lists them.
+    public let types: [any Sampler.Type]
+
+    /// A catalog of `types`; names must be unique.
+    public init(_ types: [any Sampler.Type]) {
+        precondition(Set(types.map { $0.descriptor.name }).count == types.count, "duplicate sampler names")
+        self.types = types
+    }
+
+    /// Every sampler name.
+    public var names: [String] { types.map { $0.descriptor.name } }
+
+    /// The type named `name`, or an error listing the valid names.
+    public func type(named name: String) throws -> any Sampler.Type {
+        guard let t = types.first(where: { $0.descriptor.name == name }) else {
+            throw SamplerSpecError.unknownSampler(name, valid: names)
+        }
+        return t
+    }
+
+    /// The sampler a spec string describes.
+    public func sampler(_ text: String) throws -> any Sampler {
+        let spec = try SamplerSpec(parsing: text)
+        let type = try type(named: spec.name)
+        let options = try type.descriptor.resolve(spec.pairs.map { ($0.key, $0.value) })
+        return try type.init(options: options)
+    }
+}
+
+/// Errors in a sampler spec, each naming the problem and the valid choices.
+public enum SamplerSpecError: Error, Equatable, CustomStringConvertible {
+    case malformed(String, reason: String)
+    case unknownSampler(String, valid: [String])
+    case unknownKey(sampler: String, key: String, valid: [String])
+    case duplicateKey(sampler: String, key: String)
+    case badValue(sampler: String, key: String, value: String, expected: String)
+    case invalidCombination(sampler: String, reason: String)
+    case overBudget(sampler: String, detail: String, budget: Int)
+
+    public var description: String {
+        switch self {
+        case let .malformed(text, reason):
+            "malformed sampler spec '\(text)': \(reason) (expected name or name:key=value,…)"
+        case let .unknownSampler(name, valid):
+            "unknown sampler '\(name)'; valid samplers: \(valid.joined(separator: ", "))"
+        case let .unknownKey(sampler, key, valid):
+            "sampler '\(sampler)' has no key '\(key)'; valid keys: \(valid.joined(separator: ", "))"
+        case let .duplicateKey(sampler, key):
+            "sampler '\(sampler)': key '\(key)' given twice"
+        case let .badValue(sampler, key, value, expected):
+            "sampler '\(sampler)': \(key)=\(value) is invalid; expected \(expected)"
+        case let .invalidCombination(sampler, reason):
+            "sampler '\(sampler)': \(reason)"
+        case let .overBudget(sampler, detail, budget):
+            "sampler '\(sampler)': \(detail), more than --nfe \(budget)"
+        }
+    }
+}

@@ -1,0 +1,184 @@
+/// The per-run companion of a sampler: it counts network evaluations per sample, enforces the
+/// NFE budget, reports progress, honours cancellation, records trajectories and stops the run
+/// when a value turns NaN or infinite.
+///
+/// Samplers call the model only through `denoise(_:_:sigma:rows:)` and mark each step with
+/// `beginStep` / `endStep`:
+///
+/// ```swift
+/// for i in 0..<steps {
+///     try context.beginStep(i, of: steps, sigma: sigmas[i])
+///     let denoised = try context.denoise(model, x, sigma: sigmas[i])
+///     x = …
+///     try context.endStep(x, sigma: [sigmas[i + 1]])
+/// }
+/// ```
+///
+/// A context belongs to one batch and one task; it is not shared.
+public final class SamplingContext {
+    /// The name of the sampler using this context (for error messages).
+    public let samplerName: String
+    /// The most denoiser calls any one sample may use, if limited.
+    public let budget: Int?
+    /// The sample indices (within the run) of the batch rows.
+    public let sampleIndices: [Int]
+    /// Denoiser calls made for each batch row so far.
+    public private(set) var nfe: [Int]
+    /// Noise-level estimator (classifier) calls for each batch row so far.
+    public private(set) var classifierCalls: [Int]
+    /// Denoiser calls per batch row broken down by the part of the algorithm that made them
+    /// (set `part` before calling); samplers with one phase leave it empty.
+    public private(set) var nfeByPart: [String: [Int]] = [:]
+    /// Calls that serve all rows of the batch together (e.g. a Markov chain's burn-in),
+    /// counted in row-evaluations and reported apart from the per-sample NFE.
+    public private(set) var sharedNFE: [String: Int] = [:]
+    /// The label under which denoiser calls are counted in `nfeByPart`, if any.
+    public var part: String?
+    /// Called at the start of every step.
+    public var onProgress: ((SamplingProgress) -> Void)?
+    /// Records the state after every step when set.
+    public var recorder: TrajectoryRecorder?
+    /// The model's noise-level estimator, for samplers that need one (DLG).
+    public var noiseLevelEstimator: (any NoiseLevelEstimator)?
+
+    /// The step being run, and its σ, for error messages.
+    public private(set) var currentStep = 0
+    public private(set) var currentSigma = Double.nan
+
+    /// A context for a batch with the given sample indices.
+    public init(samplerName: String, sampleIndices: [Int], budget: Int? = nil) {
+        self.samplerName = samplerName
+        self.sampleIndices = sampleIndices
+        self.budget = budget
+        self.nfe = Array(repeating: 0, count: sampleIndices.count)
+        self.classifierCalls = Array(repeating: 0, count: sampleIndices.count)
+    }
+
+    /// The number of rows in the batch.
+    public var rows: Int { sampleIndices.count }
+
+    /// Marks the start of step `index` of `total` at noise level `sigma` (a representative
+    /// value when rows differ): checks for cancellation and reports progress.
+    public func beginStep(_ index: Int, of total: Int, sigma: Double) throws {
+        try Task.checkCancellation()
+        currentStep = index
+        currentSigma = sigma
+        onProgress?(SamplingProgress(step: index, steps: total, sigma: sigma))
+    }
+
+    /// Marks the end of a step: checks the new state is finite and records it.
+    public func endStep(_ x: Tensor, sigma: [Double]) throws {
+        if let r = x.firstNonFiniteRow {
+            throw SamplingError.nonFinite(sampler: samplerName, step: currentStep, sigma: sigma[min(r, sigma.count - 1)],
+                                          what: "state")
+        }
+        recorder?.record(step: currentStep, sigma: sigma, x: x)
+    }
+
+    /// `endStep` with every row at the same noise level.
+    public func endStep(_ x: Tensor, sigma: Double) throws {
+        try endStep(x, sigma: Array(repeating: sigma, count: x.rows))
+    }
+
+    /// `model.denoise(x, sigma)`, counted: one call for each row in `rows` (all rows when nil;
+    /// `x` then holds exactly the listed rows). Throws when a row would exceed the budget or
+    /// the model returns NaN or infinity.
+    public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: [Double], rows: [Int]? = nil) throws -> Tensor {
+        precondition(sigma.count == x.rows, "denoise: \(sigma.count) σ's for \(x.rows) rows")
+        let rows = rows ?? Array(0..<self.rows)
+        precondition(rows.count == x.rows, "denoise: \(rows.count) row indices for \(x.rows) rows")
+        for r in rows {
+            if let budget, nfe[r] + 1 > budget {
+                throw SamplingError.budgetExceeded(sampler: samplerName, budget: budget)
+            }
+            nfe[r] += 1
+        }
+        if let part {
+            var counts = nfeByPart[part] ?? Array(repeating: 0, count: self.rows)
+            for r in rows { counts[r] += 1 }
+            nfeByPart[part] = counts
+        }
+        return try checked(model.denoise(x, sigma: sigma), sigma: sigma)
+    }
+
+    /// `model.denoise(x, sigma)` counted as shared work under `label` (not charged to any
+    /// sample's NFE or budget), for computation that serves the whole batch.
+    public func denoiseShared(_ model: any Denoiser, _ x: Tensor, sigma: [Double], label: String) throws -> Tensor {
+        sharedNFE[label, default: 0] += x.rows
+        return try checked(model.denoise(x, sigma: sigma), sigma: sigma)
+    }
+
+    /// A uniform-σ convenience: every row at the same `sigma`.
+    public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: Double) throws -> Tensor {
+        try denoise(model, x, sigma: Array(repeating: sigma, count: x.rows))
+    }
+
+    /// `estimator.logProbabilities(x)`, counted as one classifier call for each row in `rows`.
+    public func estimateNoiseLevel(_ estimator: any NoiseLevelEstimator, _ x: Tensor, rows: [Int]? = nil) throws -> Tensor {
+        for r in rows ?? Array(0..<self.rows) { classifierCalls[r] += 1 }
+        let out = try estimator.logProbabilities(x)
+        if out.scalars.contains(where: \.isNaN) {   // −∞ is a valid log-probability
+            throw SamplingError.nonFinite(sampler: samplerName, step: currentStep, sigma: currentSigma,
+                                          what: "noise-level estimate")
+        }
+        return out
+    }
+
+    private func checked(_ out: Tensor, sigma: [Double]) throws -> Tensor {
+        if let r = out.firstNonFiniteRow {
+            throw SamplingError.nonFinite(sampler: samplerName, step: currentStep, sigma: sigma[r], what: "denoiser output")
+        }
+        return out
+    }
+}
+
+/// Where a sampler is in its run.
+public struct SamplingProgress: Sendable {
+    /// The step starting now (0-based) and the number of steps.
+    public let step: Int, steps: Int
+    /// The noise level of the step.
+    public let sigma: Double
+}
+
+/// The states a sampler passes through, one frame per step (optionally every k-th step).
+public final class TrajectoryRecorder {
+    /// One recorded state.
+    public struct Frame: Sendable {
+        public let step: Int
+        /// The noise level of each row after the step.
+        public let sigma: [Double]
+        public let x: Tensor
+    }
+    /// Record every `every`-th step.
+    public let every: Int
+    /// The frames so far.
+    public private(set) var frames: [Frame] = []
+
+    /// A recorder keeping every `every`-th step.
+    public init(every: Int = 1) { self.every = max(every, 1) }
+
+    func record(step: Int, sigma: [Double], x: Tensor) {
+        if step % every == 0 { frames.append(Frame(step: step, sigma: sigma, x: x)) }
+    }
+}
+
+/// Why a sampling run stopped.
+public enum SamplingError: Error, Equatable, CustomStringConvertible {
+    /// A NaN or infinity appeared (`what`: "denoiser output", "state", …).
+    case nonFinite(sampler: String, step: Int, sigma: Double, what: String)
+    /// A sample needed more denoiser calls than the budget allows.
+    case budgetExceeded(sampler: String, budget: Int)
+    /// The inputs do not fit together (shapes, counts).
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case let .nonFinite(sampler, step, sigma, what):
+            "\(sampler): non-finite \(what) at step \(step), σ = \(sigma)"
+        case let .budgetExceeded(sampler, budget):
+            "\(sampler): a sample needed more than its budget of \(budget) denoiser calls"
+        case let .invalidInput(message):
+            message
+        }
+    }
+}
