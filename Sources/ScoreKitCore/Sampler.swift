@@ -112,3 +112,19 @@ public struct SamplerDescriptor: Sendable {
                               explicitKeys: Set(values.keys))
     }
 }
+
+/// A sampler that can start part-way down the noise scale: every row of the VE state `x` at
+/// its own noise level `sigma[r]`. Denoising-MCMC hands each chain sample to an integrator
+/// this way; `sample` is the special case of every row starting at the sampler's σ_max.
+///
+/// For each row the integrator lays its own schedule (same kind, same `steps`) over
+/// `[sigmaEnd, sigma[r]]` and returns the VE state at `sigmaEnd` — not denoised: the caller
+/// decides the final step (DLG takes a Tweedie step `x + σ_end²·score`).
+public protocol Integrator: Sampler {
+    /// Integrates each row from `sigma[r]` down to `sigmaEnd` (> 0); returns VE coordinates.
+    func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
+                   noise: any NoiseSource, context: SamplingContext) throws -> Tensor
+
+    /// The denoiser calls per sample `integrate` makes (nil when adaptive).
+    var plannedIntegrationNFE: Int? { get }
+}
