@@ -76,7 +76,7 @@ public enum BuiltinModels {
         },
         stds: Array(repeating: [0.5, 0.5], count: 8))
 
-    /// Sixteen components in 64 dimensions: means 4·z, per-dimension stds in [0.3, 1], weights
+    /// Sixteen components in 64 dimensions: means 4·z, per-dimension stds in [0.5, 1.5], weights
     /// proportional to 1 + u, with z, u drawn from Philox under the fixed seed 64 (stream
     /// `auxiliary`, component k as the sample index). Typical distances between means (~45)
     /// dwarf the stds, and 64 dimensions make ‖x − μ‖ concentrate, so one noisy sample
@@ -94,7 +94,7 @@ public enum BuiltinModels {
                 streams.uniforms(stream: RandomStreamID.auxiliary, sample: c, block: 1000 + $0)
             }
             let u = blocks.flatMap { [$0[0], $0[1], $0[2], $0[3]] }
-            stds.append((0..<d).map { 0.3 + 0.7 * u[$0] })
+            stds.append((0..<d).map { 0.5 + u[$0] })
             weights.append(1 + u[d])
         }
         return try! GaussianMixture(weights: weights, means: means, stds: stds)

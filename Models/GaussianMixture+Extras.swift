@@ -15,18 +15,19 @@ public struct ExactNoiseLevelPosterior: NoiseLevelEstimator {
     }
 
     public func logProbabilities(_ x: Tensor) throws -> Tensor {
-        let levels = grid.sigmas.map(mixture.noisy)
-        let n = mixture.dimension, kCount = grid.count
-        var out = [Float](repeating: 0, count: x.rows * kCount)
-        x.scalars.withUnsafeBufferPointer { px in
-            for r in 0..<x.rows {
-                let row = UnsafeBufferPointer(rebasing: px[(r * n)..<((r + 1) * n)])
-                let logLikelihood = levels.map { logSumExp(mixture.componentLogDensities(row, $0)) }
-                let normaliser = logSumExp(logLikelihood)
-                for k in 0..<kCount { out[r * kCount + k] = Float(logLikelihood[k] - normaliser) }
-            }
+        let n = x.rows, k = mixture.componentCount, levels = grid.count
+        let values = x.scalars.map(Double.init)
+        var logLikelihood = [Double](repeating: 0, count: n * levels)      // [n, levels]
+        for (level, sigma) in grid.sigmas.enumerated() {
+            let l = mixture.componentLogDensities(values, rows: n, mixture.noisy(sigma))
+            for r in 0..<n { logLikelihood[r * levels + level] = logSumExp(l[(r * k)..<((r + 1) * k)]) }
         }
-        return Tensor(shape: [x.rows, kCount], scalars: out)
+        var out = [Float](repeating: 0, count: n * levels)
+        for r in 0..<n {
+            let normaliser = logSumExp(logLikelihood[(r * levels)..<((r + 1) * levels)])
+            for level in 0..<levels { out[r * levels + level] = Float(logLikelihood[r * levels + level] - normaliser) }
+        }
+        return Tensor(shape: [n, levels], scalars: out)
     }
 }
 

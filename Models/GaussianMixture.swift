@@ -50,71 +50,91 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     /// Exact: every σ > 0.
     public var sigmaRange: ClosedRange<Double> { 0...Double.infinity }
 
-    /// The mixture convolved with noise of level σ, as tables for fast evaluation.
+    /// The mixture convolved with noise of level σ, as `[K, D]` tables (row-major) that turn
+    /// its evaluation into matrix products.
     struct Noisy {
-        /// `1/(s_kj² + σ²)`, `[K][D]` flattened.
+        /// `1/v_kj` with `v_kj = s_kj² + σ²`.
         let inverseVariance: [Double]
-        /// `s_kj²/(s_kj² + σ²)`, the shrinkage of the posterior mean towards μ_k.
+        /// `μ_kj/v_kj`.
+        let meanOverVariance: [Double]
+        /// `s_kj²/v_kj`, the shrinkage of the posterior mean towards μ_k.
         let shrink: [Double]
-        /// `log w_k − ½·Σ_j log(2π(s_kj² + σ²))`.
+        /// `μ_kj·(1 − shrink_kj)`: the posterior mean is `offset_k + shrink_k·x`.
+        let offset: [Double]
+        /// `log w_k − ½·Σ_j (log 2πv_kj + μ_kj²/v_kj)`.
         let logConstant: [Double]
     }
 
     func noisy(_ sigma: Double) -> Noisy {
-        let d = dimension, s2 = sigma * sigma
-        var inv = [Double](repeating: 0, count: weights.count * d), shrink = inv
-        var constant = [Double](repeating: 0, count: weights.count)
-        for k in 0..<weights.count {
-            var c = log(weights[k])
+        let d = dimension, k = weights.count, s2 = sigma * sigma
+        var inverse = [Double](repeating: 0, count: k * d)
+        var meanOver = inverse, shrink = inverse, offset = inverse
+        var constant = [Double](repeating: 0, count: k)
+        for c in 0..<k {
+            var acc = log(weights[c])
             for j in 0..<d {
-                let v0 = stds[k][j] * stds[k][j], v = v0 + s2
-                inv[k * d + j] = 1 / v
-                shrink[k * d + j] = v0 / v
-                c -= 0.5 * log(2 * .pi * v)
+                let v0 = stds[c][j] * stds[c][j], v = v0 + s2, mu = means[c][j], i = c * d + j
+                inverse[i] = 1 / v
+                meanOver[i] = mu / v
+                shrink[i] = v0 / v
+                offset[i] = mu * (1 - v0 / v)
+                acc -= 0.5 * (log(2 * .pi * v) + mu * mu / v)
             }
-            constant[k] = c
+            constant[c] = acc
         }
-        return Noisy(inverseVariance: inv, shrink: shrink, logConstant: constant)
+        return Noisy(inverseVariance: inverse, meanOverVariance: meanOver, shrink: shrink, offset: offset,
+                     logConstant: constant)
     }
 
-    /// `log w_k + log N(x; μ_k, s_k² + σ²)` for each component, for one point.
-    func componentLogDensities(_ x: UnsafeBufferPointer<Float>, _ t: Noisy) -> [Double] {
-        let d = x.count
-        return (0..<weights.count).map { k in
-            let mu = means[k]
-            var q = 0.0
-            for j in 0..<d {
-                let e = Double(x[j]) - mu[j]
-                q += e * e * t.inverseVariance[k * d + j]
+    /// `log w_k + log N(x_r; μ_k, s_k² + σ²)` for `n` rows `x` (`[n, D]`, Float64): the matrix
+    /// `c_k − ½·(x∘x)·(1/v)ᵀ + x·(μ/v)ᵀ`, shape `[n, K]`.
+    func componentLogDensities(_ x: [Double], rows n: Int, _ t: Noisy) -> [Double] {
+        let d = dimension, k = weights.count
+        var squares = x
+        for i in 0..<squares.count { squares[i] *= squares[i] }
+        var out = [Double](repeating: 0, count: n * k)
+        for r in 0..<n { for c in 0..<k { out[r * k + c] = t.logConstant[c] } }
+        squares.withUnsafeBufferPointer { sq in
+            x.withUnsafeBufferPointer { px in
+                out.withUnsafeMutableBufferPointer { po in
+                    BLAS.gemm(m: n, n: k, k: d, sq.baseAddress!, t.inverseVariance, transposeB: true,
+                              po.baseAddress!, alpha: -0.5, beta: 1)
+                    BLAS.gemm(m: n, n: k, k: d, px.baseAddress!, t.meanOverVariance, transposeB: true,
+                              po.baseAddress!, alpha: 1, beta: 1)
+                }
             }
-            return t.logConstant[k] - 0.5 * q
         }
+        return out
     }
 
-    /// Applies `body` to each row with the tables of its σ (computed once per distinct σ).
-    func forEachRow(_ x: Tensor, sigma: [Double], _ body: (Int, UnsafeBufferPointer<Float>, Noisy) -> Void) {
-        let n = dimension
-        var tables: [Double: Noisy] = [:]
-        x.scalars.withUnsafeBufferPointer { px in
-            for r in 0..<x.rows {
-                let t = tables[sigma[r]] ?? noisy(sigma[r])
-                tables[sigma[r]] = t
-                body(r, UnsafeBufferPointer(rebasing: px[(r * n)..<((r + 1) * n)]), t)
+    /// Groups the rows of `x` by their σ and calls `body(rowIndices, rows as Float64, tables)`
+    /// once per distinct σ.
+    func forEachSigma(_ x: Tensor, sigma: [Double], _ body: ([Int], [Double], Noisy) -> Void) {
+        var groups: [Double: [Int]] = [:]
+        for (r, s) in sigma.enumerated() { groups[s, default: []].append(r) }
+        let d = dimension
+        for (s, rows) in groups.sorted(by: { $0.key > $1.key }) {
+            var values = [Double](repeating: 0, count: rows.count * d)
+            x.scalars.withUnsafeBufferPointer { px in
+                for (i, r) in rows.enumerated() { for j in 0..<d { values[i * d + j] = Double(px[r * d + j]) } }
             }
+            body(rows, values, noisy(s))
         }
     }
 
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
-        let n = dimension
+        let d = dimension, k = weights.count
         var out = [Float](repeating: 0, count: x.count)
-        forEachRow(x, sigma: sigma) { r, row, t in
-            let resp = softmax(componentLogDensities(row, t))
-            for j in 0..<n {
-                var d = 0.0
-                for k in 0..<weights.count {
-                    d += resp[k] * (means[k][j] + t.shrink[k * n + j] * (Double(row[j]) - means[k][j]))
-                }
-                out[r * n + j] = Float(d)
+        forEachSigma(x, sigma: sigma) { rows, values, t in
+            var responsibilities = componentLogDensities(values, rows: rows.count, t)
+            for r in 0..<rows.count { softmaxInPlace(&responsibilities, from: r * k, count: k) }
+            var mean = [Double](repeating: 0, count: rows.count * d), gain = mean
+            responsibilities.withUnsafeBufferPointer { pr in
+                BLAS.gemm(m: rows.count, n: d, k: k, pr.baseAddress!, t.offset, mean.withUnsafeMutableBufferPointer { $0.baseAddress! })
+                BLAS.gemm(m: rows.count, n: d, k: k, pr.baseAddress!, t.shrink, gain.withUnsafeMutableBufferPointer { $0.baseAddress! })
+            }
+            for (i, r) in rows.enumerated() {
+                for j in 0..<d { out[r * d + j] = Float(mean[i * d + j] + gain[i * d + j] * values[i * d + j]) }
             }
         }
         return Tensor(shape: x.shape, scalars: out)
@@ -122,9 +142,11 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
 
     /// `log p_σ(x)` for each row (σ = 0 gives the data density).
     public func logDensity(_ x: Tensor, sigma: Double = 0) -> [Double] {
+        let k = weights.count
         var out = [Double](repeating: 0, count: x.rows)
-        forEachRow(x, sigma: Array(repeating: sigma, count: x.rows)) { r, row, t in
-            out[r] = logSumExp(componentLogDensities(row, t))
+        forEachSigma(x, sigma: Array(repeating: sigma, count: x.rows)) { rows, values, t in
+            let l = componentLogDensities(values, rows: rows.count, t)
+            for (i, r) in rows.enumerated() { out[r] = logSumExp(l[(i * k)..<((i + 1) * k)]) }
         }
         return out
     }
@@ -132,10 +154,13 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     /// The most responsible component of each row at noise level σ (σ = 0: the mode a sample
     /// belongs to).
     public func component(of x: Tensor, sigma: Double = 0) -> [Int] {
+        let k = weights.count
         var out = [Int](repeating: 0, count: x.rows)
-        forEachRow(x, sigma: Array(repeating: sigma, count: x.rows)) { r, row, t in
-            let l = componentLogDensities(row, t)
-            out[r] = l.indices.max { l[$0] < l[$1] }!
+        forEachSigma(x, sigma: Array(repeating: sigma, count: x.rows)) { rows, values, t in
+            let l = componentLogDensities(values, rows: rows.count, t)
+            for (i, r) in rows.enumerated() {
+                out[r] = (0..<k).max { l[i * k + $0] < l[i * k + $1] }!
+            }
         }
         return out
     }
@@ -175,13 +200,13 @@ public enum GaussianMixtureError: Error, CustomStringConvertible, Equatable {
 }
 
 /// `log Σ exp(v)`, stable.
-func logSumExp(_ v: [Double]) -> Double {
+func logSumExp<C: Collection>(_ v: C) -> Double where C.Element == Double {
     guard let m = v.max(), m.isFinite else { return v.max() ?? -.infinity }
     return m + log(v.reduce(0) { $0 + exp($1 - m) })
 }
 
-/// `exp(v − logSumExp(v))`.
-func softmax(_ v: [Double]) -> [Double] {
-    let l = logSumExp(v)
-    return v.map { exp($0 - l) }
+/// Replaces `v[from ..< from + count]` by its softmax.
+func softmaxInPlace(_ v: inout [Double], from start: Int, count: Int) {
+    let l = logSumExp(v[start..<(start + count)])
+    for i in start..<(start + count) { v[i] = exp(v[i] - l) }
 }

@@ -33,6 +33,24 @@ public enum BLAS {
     }
 }
 
+extension BLAS {
+    /// `C = op(A) · op(B)` in Float64 for row-major matrices (exact models compute in Float64).
+    public static func gemm(
+        m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Double>, transposeA: Bool = false,
+        _ b: UnsafePointer<Double>, transposeB: Bool = false,
+        _ c: UnsafeMutablePointer<Double>,
+        alpha: Double = 1, beta: Double = 0
+    ) {
+        guard m > 0, n > 0, k > 0 else { return }
+        cblas_dgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k),
+                    b, Int32(transposeB ? k : n), beta, c, Int32(n))
+    }
+}
+
 extension Tensor {
     /// The matrix product `self · other` of `[M, K]` and `[K, N]` tensors (optionally transposed).
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
@@ -40,6 +58,7 @@ extension Tensor {
         let (m, k) = transposeSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
         let (k2, n) = transposeOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
         precondition(k == k2, "matmul: inner dimensions differ: \(shape) · \(other.shape)")
+        guard m > 0, n > 0, k > 0 else { return Tensor(zeros: [m, n]) }
         var out = [Float](repeating: 0, count: m * n)
         scalars.withUnsafeBufferPointer { pa in
             other.scalars.withUnsafeBufferPointer { pb in
