@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "ScoreKitCoreTests", dependencies: ["ScoreKitCore"]),
         .testTarget(name: "ScoreKitModelsTests", dependencies: ["ScoreKitModels"]),
         .testTarget(name: "ScoreKitSamplersTests", dependencies: ["ScoreKit"]),
-        .testTarget(name: "ScoreKitCLITests", dependencies: ["scorekit"]),
+        .testTarget(name: "ScoreKitCLITests", dependencies: ["scorekit", "ScoreKit"]),
     ]
 )

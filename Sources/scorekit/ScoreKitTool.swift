@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ScoreKit
 
 /// `scorekit`: sample from diffusion and score-based models with any sampler.
@@ -8,6 +9,21 @@ struct ScoreKitTool: ParsableCommand {
         commandName: "scorekit",
         abstract: "Sample from diffusion and score-based generative models: one model, every sampler.",
         subcommands: [SampleCommand.self, SamplersCommand.self, ModelsCommand.self])
+
+    /// Runs the command; any error — a bad option value included — is one line on stderr and a
+    /// non-zero exit. Help and version requests print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code != .success else { exit(withError: error) }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            exit(withError: ExitCode(code.rawValue))
+        }
+    }
 }
 
 /// An error the tool reports as one line on stderr (ArgumentParser prints `Error: …`) with exit 1.
