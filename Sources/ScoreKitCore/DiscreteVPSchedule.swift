@@ -72,17 +72,18 @@ public enum TimestepSpacing: String, Sendable, CaseIterable, Codable {
             // numpy: round(arange(T, 0, -T/S)) - 1, i.e. T - k·T/S for k = 0 … S-1.
             ascending = (0..<steps).reversed().map { k in Int((t - Double(k) * ratio).rounded(.toNearestOrEven)) - 1 }
         case .linspace:
-            ascending = (0..<steps).map { i in
-                Int((steps == 1 ? 0 : Double(i) * (t - 1) / (s - 1)).rounded(.toNearestOrEven))
-            }
+            ascending = Self.numpyLinspace(0, t - 1, steps).map { Int($0.rounded(.toNearestOrEven)) }
         case .quad:
-            let top = (0.8 * t).squareRoot()
-            ascending = (0..<steps).map { i in
-                let u = steps == 1 ? 0 : Double(i) * top / (s - 1)
-                return Int(u * u)
-            }
+            ascending = Self.numpyLinspace(0, (0.8 * t).squareRoot(), steps).map { Int($0 * $0) }
         }
         var seen = Set<Int>()
         return ascending.reversed().filter { seen.insert($0).inserted }
+    }
+
+    /// `numpy.linspace(start, stop, n)` value for value: `start + i·step`, the last exactly `stop`.
+    private static func numpyLinspace(_ start: Double, _ stop: Double, _ n: Int) -> [Double] {
+        guard n > 1 else { return [start] }
+        let step = (stop - start) / Double(n - 1)
+        return (0..<n).map { $0 == n - 1 ? stop : start + Double($0) * step }
     }
 }
