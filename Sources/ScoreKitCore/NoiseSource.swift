@@ -9,6 +9,9 @@ public protocol NoiseSource: AnyObject {
     func normal(rows: [Int]?, shape: [Int]) throws -> Tensor
     /// The next uniform draw in (0, 1) for each batch row in `rows` (all when nil).
     func uniform(rows: [Int]?) throws -> [Double]
+    /// A fresh source over another stream of the same run, for rows with the given indices
+    /// (a Markov-chain sampler keys its chains' noise by chain, not by sample).
+    func derived(stream: UInt32, sampleIndices: [Int]) throws -> any NoiseSource
 }
 
 extension NoiseSource {
@@ -58,6 +61,10 @@ public final class PhiloxNoise: NoiseSource {
             return streams.uniforms(stream: stream, sample: sampleIndices[r], block: nextBlock[r])[0]
         }
     }
+
+    public func derived(stream: UInt32, sampleIndices: [Int]) throws -> any NoiseSource {
+        PhiloxNoise(seed: streams.seed, stream: stream, sampleIndices: sampleIndices)
+    }
 }
 
 /// Noise replayed from recorded tensors, in order: for parity tests against reference
@@ -80,6 +87,10 @@ public final class ReplayNoise: NoiseSource {
     public func uniform(rows: [Int]?) throws -> [Double] {
         throw ReplayNoiseError.uniformNotRecorded
     }
+
+    public func derived(stream: UInt32, sampleIndices: [Int]) throws -> any NoiseSource {
+        throw ReplayNoiseError.noDerivedStreams
+    }
 }
 
 /// Errors of `ReplayNoise`.
@@ -88,11 +99,14 @@ public enum ReplayNoiseError: Error, CustomStringConvertible {
     case exhausted(after: Int)
     /// Replay carries normal draws only.
     case uniformNotRecorded
+    /// Replay has one recorded stream.
+    case noDerivedStreams
 
     public var description: String {
         switch self {
         case .exhausted(let n): "replayed noise exhausted after \(n) draws"
         case .uniformNotRecorded: "replayed noise holds no uniform draws"
+        case .noDerivedStreams: "replayed noise has no other streams"
         }
     }
 }

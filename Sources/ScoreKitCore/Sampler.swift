@@ -9,6 +9,11 @@ public protocol Sampler: Sendable {
     /// The sampler's name, keys and NFE rule.
     static var descriptor: SamplerDescriptor { get }
 
+    /// Validates user-given `key=value` pairs and fills in defaults. The default implementation
+    /// checks them against `descriptor.keys`; a sampler with keys that depend on other keys
+    /// (DLG's `integrator.KEY`) resolves them itself.
+    static func resolve(_ pairs: [(key: String, value: String)]) throws -> SamplerOptions
+
     /// A sampler from resolved options (every key of the descriptor present and valid).
     /// Throws when the combination of values is invalid.
     init(options: SamplerOptions) throws
@@ -39,6 +44,10 @@ public protocol Sampler: Sendable {
 }
 
 extension Sampler {
+    public static func resolve(_ pairs: [(key: String, value: String)]) throws -> SamplerOptions {
+        try descriptor.resolve(pairs)
+    }
+
     /// The sampler's name.
     public var name: String { Self.descriptor.name }
     /// The spec string that recreates this sampler, with every key: `name:key=value,…`.

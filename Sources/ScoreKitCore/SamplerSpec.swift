@@ -76,7 +76,7 @@ public struct SamplerCatalog: Sendable {
     public func sampler(_ text: String) throws -> any Sampler {
         let spec = try SamplerSpec(parsing: text)
         let type = try type(named: spec.name)
-        let options = try type.descriptor.resolve(spec.pairs.map { ($0.key, $0.value) })
+        let options = try type.resolve(spec.pairs.map { ($0.key, $0.value) })
         return try type.init(options: options)
     }
 }

@@ -32,6 +32,10 @@ public final class SamplingContext {
     /// Calls that serve all rows of the batch together (e.g. a Markov chain's burn-in),
     /// counted in row-evaluations and reported apart from the per-sample NFE.
     public private(set) var sharedNFE: [String: Int] = [:]
+    /// Noise-level estimator calls that serve the whole batch, by label (counted per row).
+    public private(set) var sharedClassifierCalls: [String: Int] = [:]
+    /// Per-row values a sampler reports about what it did (e.g. DLG's hand-off σ), by name.
+    public var diagnostics: [String: [Double]] = [:]
     /// The label under which denoiser calls are counted in `nfeByPart`, if any.
     public var part: String?
     /// Called at the start of every step.
@@ -122,6 +126,59 @@ public final class SamplingContext {
                                           what: "noise-level estimate")
         }
         return out
+    }
+
+    /// A context for some of this batch's rows, for handing them to another sampler: same
+    /// sampler name (errors still name the outer sampler), budget reduced by what each row has
+    /// used (all rows must have used the same), progress forwarded. Fold its counts back with
+    /// `absorb(_:rows:part:)`.
+    public func subcontext(rows: [Int], reserving reserve: Int = 0) -> SamplingContext {
+        let used = rows.map { nfe[$0] }.max() ?? 0
+        let sub = SamplingContext(samplerName: samplerName, sampleIndices: rows.map { sampleIndices[$0] },
+                                  budget: budget.map { $0 - used - reserve })
+        sub.onProgress = onProgress
+        return sub
+    }
+
+    /// Adds the counts of `sub` — a context for this batch's rows `rows` — to this one, its
+    /// denoiser calls under `part` (if given).
+    public func absorb(_ sub: SamplingContext, rows: [Int], part: String?) throws {
+        for (k, r) in rows.enumerated() {
+            nfe[r] += sub.nfe[k]
+            classifierCalls[r] += sub.classifierCalls[k]
+            if let budget, nfe[r] > budget { throw SamplingError.budgetExceeded(sampler: samplerName, budget: budget) }
+        }
+        if let part {
+            var counts = nfeByPart[part] ?? Array(repeating: 0, count: self.rows)
+            for (k, r) in rows.enumerated() { counts[r] += sub.nfe[k] }
+            nfeByPart[part] = counts
+        }
+        for (k, v) in sub.sharedNFE { sharedNFE[k, default: 0] += v }
+        for (k, v) in sub.sharedClassifierCalls { sharedClassifierCalls[k, default: 0] += v }
+    }
+
+    /// Counts a sub-run's denoiser calls as shared work under `label`.
+    public func absorbShared(_ sub: SamplingContext, label: String) {
+        sharedNFE[label, default: 0] += sub.nfe.reduce(0, +) + sub.sharedNFE.values.reduce(0, +)
+        sharedClassifierCalls[label, default: 0] += sub.classifierCalls.reduce(0, +)
+    }
+
+    /// `estimator.logProbabilities(x)` counted as shared work under `label`.
+    public func estimateNoiseLevelShared(_ estimator: any NoiseLevelEstimator, _ x: Tensor, label: String) throws -> Tensor {
+        sharedClassifierCalls[label, default: 0] += x.rows
+        let out = try estimator.logProbabilities(x)
+        if out.scalars.contains(where: \.isNaN) {
+            throw SamplingError.nonFinite(sampler: samplerName, step: currentStep, sigma: currentSigma, what: "noise-level estimate")
+        }
+        return out
+    }
+
+    /// Throws `SamplingError.nonFinite` naming `what` if any value of `x` is NaN or infinite
+    /// (for states that are not the batch's rows, such as Markov chains).
+    public func checkFinite(_ x: Tensor, sigma: [Double], what: String) throws {
+        if let r = x.firstNonFiniteRow {
+            throw SamplingError.nonFinite(sampler: samplerName, step: currentStep, sigma: sigma[min(r, sigma.count - 1)], what: what)
+        }
     }
 
     private func checked(_ out: Tensor, sigma: [Double]) throws -> Tensor {

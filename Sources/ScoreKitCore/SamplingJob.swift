@@ -66,7 +66,8 @@ public struct SamplingJob: Sendable {
         }
         let start = Date()
         var parts: [Tensor] = [], nfe: [Int] = [], classifier: [Int] = []
-        var byPart: [String: [Int]] = [:], shared: [String: Int] = [:]
+        var byPart: [String: [Int]] = [:], shared: [String: Int] = [:], sharedClassifier: [String: Int] = [:]
+        var diagnostics: [String: [Double]] = [:]
         var done = 0
         while done < count {
             let rows = done..<min(done + batchSize, count)
@@ -92,10 +93,13 @@ public struct SamplingJob: Sendable {
             classifier += context.classifierCalls
             for (k, v) in context.nfeByPart { byPart[k, default: []] += v }
             for (k, v) in context.sharedNFE { shared[k, default: 0] += v }
+            for (k, v) in context.sharedClassifierCalls { sharedClassifier[k, default: 0] += v }
+            for (k, v) in context.diagnostics { diagnostics[k, default: []] += v }
             done = rows.upperBound
         }
         return SamplingResult(samples: Tensor.concatenatingRows(parts), nfe: nfe, classifierCalls: classifier,
-                              nfeByPart: byPart, sharedNFE: shared, seconds: Date().timeIntervalSince(start))
+                              nfeByPart: byPart, sharedNFE: shared, sharedClassifierCalls: sharedClassifier,
+                              diagnostics: diagnostics, seconds: Date().timeIntervalSince(start))
     }
 }
 
@@ -111,6 +115,10 @@ public struct SamplingResult: Sendable {
     public let nfeByPart: [String: [Int]]
     /// Row-evaluations shared by the whole run (chain burn-in and the like), by label.
     public let sharedNFE: [String: Int]
+    /// Noise-level estimator calls shared by the whole run, by label.
+    public let sharedClassifierCalls: [String: Int]
+    /// Per-sample values the sampler reported (e.g. DLG's hand-off σ), by name.
+    public let diagnostics: [String: [Double]]
     /// Wall-clock seconds.
     public let seconds: Double
 }
