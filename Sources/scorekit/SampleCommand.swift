@@ -110,6 +110,10 @@ struct SampleCommand: ParsableCommand {
                 object["nfe_per_sample_by_part"] = result.nfeByPart.mapValues { summary(CountSummary($0)) }
             }
             if !result.sharedNFE.isEmpty { object["shared_nfe"] = result.sharedNFE }
+            if !result.sharedClassifierCalls.isEmpty { object["shared_classifier_calls"] = result.sharedClassifierCalls }
+            for (name, values) in result.diagnostics {
+                object[name.replacingOccurrences(of: "-", with: "_")] = ["median": median(values), "mean": values.reduce(0, +) / Double(max(values.count, 1))]
+            }
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -128,10 +132,18 @@ struct SampleCommand: ParsableCommand {
         for (label, total) in result.sharedNFE.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(label)  \(total) evaluations shared by all samples")
         }
+        for (name, values) in result.diagnostics.sorted(by: { $0.key < $1.key }) {
+            lines.append(String(format: "%@  median %.4g", name, median(values)))
+        }
         lines.append(String(format: "time        %.3f s", result.seconds))
         let text = lines.joined(separator: "\n") + "\n"
         if url == nil { FileHandle.standardError.write(Data(text.utf8)) } else { print(text, terminator: "") }
     }
 
     private func summary(_ s: CountSummary) -> [String: Any] { ["mean": s.mean, "min": s.min, "max": s.max] }
+
+    private func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.isEmpty ? .nan : s[s.count / 2]
+    }
 }
