@@ -170,41 +170,25 @@ struct RK45Rows {
         }
     }
 
-    /// One Dormand–Prince attempt for every running row, each with its own step.
+    /// One Dormand–Prince attempt for every running row, each with its own step: the step is
+    /// clipped so as to land exactly on σ_end, then accepted or rejected per row.
     mutating func attempt(_ model: any Denoiser, rtol: Double, atol: Double, context: SamplingContext) throws {
-        let rows = running, batchRows = rows.map(schedules.batchRow)
+        let rows = running
         let hAbs = rows.map { min(h[$0], s[$0] - sEnd[$0]) }
         let landing = rows.indices.map { p in hAbs[p] >= s[rows[p]] - sEnd[rows[p]] }
         let sNew = rows.indices.map { p in landing[p] ? sEnd[rows[p]] : s[rows[p]] - hAbs[p] }
         let sigmaNew = rows.indices.map { p in landing[p] ? sigmaEnd[rows[p]] : exp(sNew[p]) }
-        let step = hAbs.map { -$0 }                                       // s decreases
-        let x0 = x.gatherRows(rows)
-        var k = [x0 - denoised.gatherRows(rows)]                          // K_1 = dx/ds, known (FSAL)
-        var y = x0, d = x0
-        for j in 1..<7 {
-            var terms: [(RowCoefficients, Tensor)] = [(1, x0)]
-            for (l, a) in DormandPrince.a[j].enumerated() where a != 0 { terms.append((.perRow(step.map { $0 * a }), k[l])) }
-            y = Tensor.combination(terms)
-            let c = DormandPrince.c[j]
-            let stageSigma = c == 1 ? sigmaNew : rows.indices.map { p in exp(s[rows[p]] + c * step[p]) }
-            d = try context.denoise(model, y, sigma: stageSigma, rows: batchRows)
-            k.append(y - d)
-        }
-        let error = Tensor.combination(DormandPrince.e.enumerated().filter { $0.element != 0 }.map { (l, e) in
-            (.perRow(step.map { $0 * e }), k[l])
-        })
-        let norms = scaledRMS(error, x0, y, rtol: rtol, atol: atol)
+        let (y, d, errors) = try stages(model, rows: rows, step: hAbs.map { -$0 }, sigmaNew: sigmaNew, rtol: rtol, atol: atol,
+                                        context: context)
         var accepted: [Int] = []
         for (p, row) in rows.enumerated() {
-            guard norms[p].isFinite else {
+            guard errors[p].isFinite else {
                 throw SamplingError.nonFinite(sampler: context.samplerName, step: context.currentStep, sigma: sigma[row], what: "error estimate")
             }
-            let factor = norms[p] == 0 ? DormandPrince.maxFactor : DormandPrince.safety * pow(norms[p], -1.0 / 5)
-            if norms[p] < 1 {
+            let factor = errors[p] == 0 ? DormandPrince.maxFactor : DormandPrince.safety * pow(errors[p], -1.0 / 5)
+            if errors[p] < 1 {
                 h[row] = hAbs[p] * min(rejected[row] ? 1 : DormandPrince.maxFactor, factor)
-                rejected[row] = false
-                s[row] = sNew[p]
-                sigma[row] = sigmaNew[p]
+                (rejected[row], s[row], sigma[row]) = (false, sNew[p], sigmaNew[p])
                 accepted.append(p)
             } else {
                 h[row] = hAbs[p] * max(DormandPrince.minFactor, factor)
@@ -216,7 +200,29 @@ struct RK45Rows {
         }
         x.scatterRows(accepted.map { rows[$0] }, from: y.gatherRows(accepted))
         denoised.scatterRows(accepted.map { rows[$0] }, from: d.gatherRows(accepted))
-        running = rows.indices.filter { !(landing[$0] && norms[$0] < 1) }.map { rows[$0] }
+        running = rows.indices.filter { !(landing[$0] && errors[$0] < 1) }.map { rows[$0] }
+    }
+
+    /// The six new stages of a step of signed size `step` (in s) for `rows`: the new point, `D`
+    /// there, and each row's scaled RMS error estimate.
+    private func stages(_ model: any Denoiser, rows: [Int], step: [Double], sigmaNew: [Double], rtol: Double, atol: Double,
+                        context: SamplingContext) throws -> (x: Tensor, denoised: Tensor, errors: [Double]) {
+        let x0 = x.gatherRows(rows), batchRows = rows.map(schedules.batchRow)
+        var k = [x0 - denoised.gatherRows(rows)]                          // K_1 = dx/ds, known (FSAL)
+        var y = x0, d = x0
+        for j in 1..<7 {
+            var terms: [(RowCoefficients, Tensor)] = [(1, x0)]
+            for (l, a) in DormandPrince.a[j].enumerated() where a != 0 { terms.append((.perRow(step.map { $0 * a }), k[l])) }
+            y = Tensor.combination(terms)
+            let c = DormandPrince.c[j]
+            let stageSigma = c == 1 ? sigmaNew : rows.indices.map { p in exp(s[rows[p]] + c * step[p]) }
+            d = try context.denoise(model, y, sigma: stageSigma, rows: batchRows)
+            k.append(y - d)
+        }
+        let error = Tensor.combination(DormandPrince.e.enumerated().filter { $0.element != 0 }.map { l, e in
+            (.perRow(step.map { $0 * e }), k[l])
+        })
+        return (y, d, scaledRMS(error, x0, y, rtol: rtol, atol: atol))
     }
 
     /// A guess at the total number of attempts, from how far the slowest running row has come.
