@@ -74,7 +74,7 @@ struct IntegratorTests {
         let first = Array(repeating: levels[0], count: 6), last = levels[levels.count - 1]
         let (x, context) = try ODE.integrate(integrator, Self.gaussian.model, x: levels[0] * z, sigma: first, to: last)
         let ended = try Self.gaussian.model.denoise(x, sigma: Array(repeating: last, count: 6))
-        #expect(ODE.relativeError(sampled, ended) < 1e-5)
+        #expect(relativeError(sampled, ended) < 1e-5)
         if let planned = integrator.plannedNFE {
             #expect(context.nfe.map { $0 + 1 } == Array(repeating: planned, count: 6))
         } else {
@@ -97,7 +97,7 @@ struct IntegratorTests {
         let start = 1 / alphaBar[t[0]].squareRoot(), end = 1 / alphaBar[t[n - 1]].squareRoot()
         let sigma = [ddim.schedule.sigma(at: t[0]), ddim.schedule.sigma(at: t[n - 1])]
         let (x, nfe) = try ODE.integrate(ddim, Self.gaussian.model, x: start * z, sigma: Array(repeating: sigma[0], count: 5), to: sigma[1])
-        #expect(ODE.relativeError(x, end * before.x) < 1e-5)
+        #expect(relativeError(x, end * before.x) < 1e-5)
         #expect(nfe.nfe == Array(repeating: n - 1, count: 5))
     }
 

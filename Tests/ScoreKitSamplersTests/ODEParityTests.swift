@@ -6,7 +6,6 @@ import Testing
 /// diffusers' Euler, Heun and DPM-Solver++ schedulers and of EDM's sampler (Float64) on a
 /// closed-form Gaussian-mixture denoiser, from the same z and the same σ's.
 struct ODEParityFixture: Decodable {
-    struct Mixture: Decodable { let weights: [Double], means: [[Double]], stds: [[Double]] }
     struct Case: Decodable, Sendable, CustomTestStringConvertible {
         let name: String, spec: String, reference: String
         let sigmas: [Double]
@@ -17,25 +16,14 @@ struct ODEParityFixture: Decodable {
         var testDescription: String { name }
     }
     let diffusers: String
-    let mixture: Mixture
+    let mixture: Fixtures.Mixture
     let z: [[Double]]
     let cases: [Case]
 
-    static let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/ode_parity.json")
-
-    static func load() throws -> ODEParityFixture {
-        try JSONDecoder().decode(ODEParityFixture.self, from: Data(contentsOf: url))
-    }
+    static func load() throws -> ODEParityFixture { try Fixtures.load("ode_parity.json") }
 
     static let cases: [Case] = (try? load().cases) ?? []
-
-    var model: GaussianMixture {
-        try! GaussianMixture(weights: mixture.weights, means: mixture.means, stds: mixture.stds)
-    }
 }
-
-func tensor(_ rows: [[Double]]) -> Tensor { Tensor(rows: rows.map { $0.map(Float.init) }) }
 
 @Suite("ODE samplers: parity with diffusers and EDM")
 struct ODEParityTests {
@@ -65,9 +53,9 @@ struct ODEParityTests {
     func matchesReference(_ c: ODEParityFixture.Case) throws {
         let fixture = try ODEParityFixture.load()
         let sampler = try ODE.sampler(c.spec)
-        let noise = ReplayNoise(c.noise.map(tensor))
-        let (x, context) = try ODE.run(sampler, fixture.model, z: tensor(fixture.z), noise: noise)
-        let error = ODE.relativeError(x, tensor(c.expected))
+        let noise = ReplayNoise(c.noise.map { Tensor($0) })
+        let (x, context) = try run(sampler, fixture.mixture.model, z: Tensor(fixture.z), noise: noise)
+        let error = relativeError(x, Tensor(c.expected))
         #expect(error < 1e-4, "\(c.name) vs \(c.reference): relative error \(error)")
         #expect(context.nfe.allSatisfy { $0 == sampler.plannedNFE })
         #expect(throws: ReplayNoiseError.self) { try noise.normal(rows: nil, shape: [3]) }   // every draw used

@@ -41,11 +41,6 @@ enum ODE {
             .normal(rows: nil, shape: [dimension])
     }
 
-    /// ‖a − b‖_∞ / ‖b‖_∞.
-    static func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-        maxAbs(zip(a.scalars, b.scalars).map { Double($0) - Double($1) }) / maxAbs(b.scalars.map(Double.init))
-    }
-
     /// ‖a − b‖_∞.
     static func maxError(_ a: Tensor, _ b: Tensor) -> Double {
         maxAbs(zip(a.scalars, b.scalars).map { Double($0) - Double($1) })
