@@ -36,6 +36,7 @@ public struct RK45: Integrator {
         nfeRule: "adaptive: NFE = calls made (1 + 1 probe + 6 per attempted step; the Tweedie step reuses the last); --nfe N caps each sample, which stops early")
 
     public let options: SamplerOptions
+    /// The step tolerances (`rtol`, `atol`) and the noise range integrated (`sigma_min`, `sigma_max`).
     public let rtol: Double, atol: Double, sigmaMin: Double, sigmaMax: Double
 
     public init(options: SamplerOptions) throws {
