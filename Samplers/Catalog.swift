@@ -5,5 +5,10 @@ extension SamplerCatalog {
     public static let standard = SamplerCatalog([
         DDPM.self,
         DDIM.self,
+        Euler.self,
+        Heun.self,
+        HeunChurn.self,
+        DPMSolverPlusPlus.self,
+        RK45.self,
     ])
 }
