@@ -10,5 +10,6 @@ extension SamplerCatalog {
         HeunChurn.self,
         DPMSolverPlusPlus.self,
         RK45.self,
+        DLG.self,
     ])
 }
