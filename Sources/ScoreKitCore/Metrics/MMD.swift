@@ -65,15 +65,16 @@ public enum MMD {
         let scale = Float(-0.5 / (h * h))
         var total = 0.0
         forEachSquaredDistanceBlock(x.reshaped([x.rows, x.rowSize]), y.reshaped([y.rows, y.rowSize])) { i0, block, cols in
-            var sum = 0.0
-            for bi in 0..<(block.count / cols) {
-                var rowSum = 0.0
-                for j in 0..<cols where !(skipDiagonal && j == i0 + bi) {
-                    rowSum += Double(Foundation.exp(scale * block[bi * cols + j]))
+            var kernel = block
+            kernel.withUnsafeMutableBufferPointer { p in
+                for i in 0..<p.count { p[i] = Foundation.exp(scale * p[i]) }
+                for bi in 0..<(p.count / cols) {
+                    var rowSum = 0.0
+                    for j in 0..<cols { rowSum += Double(p[bi * cols + j]) }
+                    if skipDiagonal { rowSum -= Double(p[bi * cols + i0 + bi]) }   // the i = j term
+                    total += rowSum
                 }
-                sum += rowSum
             }
-            total += sum
         }
         return total
     }
