@@ -97,16 +97,27 @@ public struct ComparisonPlan: Sendable {
 
 /// Bad input to a comparison, found before any work starts.
 public enum ComparisonError: Error, Equatable, CustomStringConvertible {
+    /// No sampler specs.
     case noSamplers
+    /// A spec that does not resolve (unknown name or key, bad value).
     case badSampler(String, reason: String)
+    /// A spec resolving to the same sampler as an earlier one.
     case duplicateSampler(String, resolved: String)
+    /// No budgets.
     case noBudgets
+    /// A budget list with a bad entry.
     case badBudget(String, reason: String)
+    /// Fewer than two samples per cell.
     case badCount(Int)
+    /// A non-positive batch size.
     case badBatch(Int)
+    /// A reference solver spec the catalog rejects.
     case badReferenceSolver(String, reason: String)
+    /// `--out` names an existing file.
     case outputNotFolder(String)
+    /// `--out` cannot be created or written.
     case outputNotWritable(String, reason: String)
+    /// The model could not be loaded.
     case model(String)
 
     public var description: String {

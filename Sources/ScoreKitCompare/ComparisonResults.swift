@@ -12,7 +12,9 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
 
     /// One metric column.
     public struct MetricInfo: Sendable, Codable, Equatable {
+        /// The column name and a description.
         public let name: String, title: String
+        /// Which values are better.
         public let goal: MetricGoal
         /// The metric of an independent reference draw of `count` samples, the mean over
         /// `QualitySuite.floorDraws` draws (nil when it does not apply, as for the
@@ -24,17 +26,27 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
 
     /// The reference solution used for the reference-solution distance, or why there is none.
     public struct ReferenceInfo: Sendable, Codable, Equatable {
+        /// The solver's spec.
         public let solver: String
+        /// Denoiser calls per sample it used.
         public let nfe: CountSummary?
+        /// Why there is no reference solution.
         public let skipped: String?
     }
 
+    /// The model, as named in the plan.
     public let model: String
+    /// Samples per cell.
     public let count: Int
+    /// The run seed.
     public let seed: UInt64
+    /// The budgets, ascending.
     public let budgets: [Int]
+    /// The samplers, in order.
     public let rows: [Row]
+    /// The metric columns.
     public let metrics: [MetricInfo]
+    /// The reference solution.
     public let referenceSolution: ReferenceInfo
     /// Remarks on what could not be measured.
     public let notes: [String]

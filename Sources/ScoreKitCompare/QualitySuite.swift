@@ -25,9 +25,11 @@ public struct QualitySuite: Sendable {
 
     /// What a rule sees when deciding which metrics apply.
     public struct Context: Sendable {
+        /// The model.
         public let model: LoadedModel
         /// Draw A of the reference data (`count` samples, indices 0..<count).
         public let reference: Tensor
+        /// The run seed (for seeded metrics such as the SW projections).
         public let seed: UInt64
     }
 

@@ -6,6 +6,7 @@ import Foundation
 /// The sliced 2-Wasserstein distance to a reference set (`SlicedWasserstein`); the reference
 /// projections are sorted once.
 public struct SlicedWassersteinMetric: QualityMetric {
+    /// The projection directions.
     public let slicer: SlicedWasserstein
     private let sortedReference: [[Double]]
 
@@ -28,8 +29,11 @@ public struct SlicedWassersteinMetric: QualityMetric {
 /// sizes, so it uses at most the first `maxRows` rows of each set (rows are independent draws,
 /// so the first `maxRows` are a random subset and the estimate stays unbiased).
 public struct MMDMetric: QualityMetric {
+    /// The reference set (at most `maxRows` rows).
     public let reference: Tensor
+    /// The kernel bandwidth h.
     public let bandwidth: Double
+    /// The most rows of each set used.
     public let maxRows: Int
 
     /// MMD² to `reference`, bandwidth `MMD.medianBandwidth(reference)` when nil.
@@ -54,6 +58,7 @@ public struct MMDMetric: QualityMetric {
 /// The mean log-likelihood gap to exact samples under the true density
 /// (`ExactModelMetrics.logLikelihoodGap`).
 public struct LogLikelihoodGapMetric: QualityMetric {
+    /// log p of each row under the true density.
     public let logDensity: @Sendable (Tensor) -> [Double]
     private let referenceLogDensity: [Double]
 
@@ -74,7 +79,9 @@ public struct LogLikelihoodGapMetric: QualityMetric {
 /// The total variation between the samples' mode weights and the true weights
 /// (`ExactModelMetrics.modeWeightTotalVariation`).
 public struct ModeWeightTVMetric: QualityMetric {
+    /// The true mode weights.
     public let weights: [Double]
+    /// The mode of each row.
     public let assign: @Sendable (Tensor) -> [Int]
 
     /// Mode TV against `weights`, with `assign` giving each row's mode.
@@ -94,6 +101,7 @@ public struct ModeWeightTVMetric: QualityMetric {
 /// The Fréchet distance between Gaussian fits of features (`FrechetDistance`): FID's formula
 /// in the feature space of `extractor`.
 public struct FrechetFeatureMetric: QualityMetric {
+    /// The feature space.
     public let extractor: any FeatureExtractor
     private let referenceFit: GaussianFit
 
@@ -115,6 +123,7 @@ public struct FrechetFeatureMetric: QualityMetric {
 /// samples score high; note that a sampler collapsing onto easy prototypes also scores high, so
 /// read it next to the Fréchet distance.
 public struct ClassifierConfidenceMetric: QualityMetric {
+    /// The classifier.
     public let classifier: any SampleClassifier
 
     /// Confidence of `classifier`.
@@ -133,6 +142,7 @@ public struct ClassifierConfidenceMetric: QualityMetric {
 
 /// The RMS distance to a reference solution from the same noise (`ReferenceSolutionDistance`).
 public struct ReferenceSolutionMetric: QualityMetric {
+    /// The reference solution, row i from the same noise as sample i.
     public let solution: Tensor
     /// The spec of the sampler that produced the solution, for the title.
     public let solver: String
