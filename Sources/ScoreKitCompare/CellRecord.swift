@@ -50,6 +50,12 @@ public struct CellRecord: Codable, Sendable, Equatable {
 
     static let currentFormat = 1
 
+    enum CodingKeys: String, CodingKey {
+        case format, key, sampler, name, budget, status, reason, spec, nfe, seconds, deterministic, metrics
+        case classifierCalls = "classifier_calls", sharedNFE = "shared_nfe"
+        case metricNotes = "metric_notes", metricsFingerprint = "metrics_fingerprint"
+    }
+
     /// The bytes stored on disk: sorted keys, so equal records are equal files.
     func encoded() throws -> Data {
         let encoder = JSONEncoder()

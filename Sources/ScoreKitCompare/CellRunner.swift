@@ -39,10 +39,11 @@ struct CellRunner {
                                   batchSize: plan.batchSize, budget: budget, noiseLevelEstimator: model.noiseLevelEstimator)
             result = try job.run { p, _ in progress(p.fraction) }
             record.deterministic = try DeterminismProbe.isDeterministic(fitted, model: model, seed: plan.seed, budget: budget)
-        } catch let error as SamplerSpecError {
-            return (try store(unavailable: record, reason: error.description, at: location), true)
-        } catch let error as SamplingError {
-            return (try store(unavailable: record, reason: error.description, at: location), true)
+        } catch let error where !(error is CancellationError) {
+            // The sampler cannot meet the budget, diverged, or refused this model (say DLG with
+            // no noise-level estimator): an n/a cell with the reason, not a failed sweep. Writing
+            // the results happens below, so file errors still stop the run.
+            return (try store(unavailable: record, reason: String(describing: error), at: location), true)
         }
         record.nfe = CountSummary(result.nfe)
         record.classifierCalls = CountSummary(result.classifierCalls)

@@ -118,12 +118,13 @@ public struct Comparison: Sendable {
     public func run(progress: ((ComparisonProgress) -> Void)? = nil) throws -> ComparisonResults {
         let cellsFolder = plan.output.appendingPathComponent("cells", isDirectory: true)
         try FileManager.default.createDirectory(at: cellsFolder, withIntermediateDirectories: true)
+        let tracker = ProgressTracker(cells: cells.map { $0.budget * plan.count }, report: progress)
+        tracker.phase("reference data and noise floor")
         let suite = try QualitySuite(model: model, count: plan.count, seed: plan.seed)
         let bounds = suite.reference.flatMap(CellRunner.scatterBounds)
         if let reference = suite.reference, let picture = CellRunner.picture(reference, bounds: bounds) {
             try AtomicFile.write(picture.pngData(), to: plan.output.appendingPathComponent("reference.png"))
         }
-        let tracker = ProgressTracker(cells: cells.map { $0.budget * plan.count }, report: progress)
         let solution = try referenceSolution(tracker: tracker)
         let runner = CellRunner(comparison: self, suite: suite, solution: solution, scatterBounds: bounds)
         var records: [CellRecord] = []

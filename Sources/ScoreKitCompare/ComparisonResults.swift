@@ -22,6 +22,10 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         public let noiseFloor: Double?
         /// The standard deviation of that metric over the draws.
         public let noiseFloorSD: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, title, goal, noiseFloor = "noise_floor", noiseFloorSD = "noise_floor_sd"
+        }
     }
 
     /// The reference solution used for the reference-solution distance, or why there is none.
@@ -54,6 +58,11 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
     public let cells: [CellRecord]
     /// The command that reproduces the comparison.
     public let command: String
+
+    enum CodingKeys: String, CodingKey {
+        case model, count, seed, budgets, rows, metrics, notes, cells, command
+        case referenceSolution = "reference_solution"
+    }
 
     /// The record of `row` at `budget`, if that cell has finished.
     public func cell(_ row: Row, _ budget: Int) -> CellRecord? {

@@ -52,7 +52,7 @@ public struct ReferenceSolution: Sendable {
         let result: SamplingResult
         do {
             result = try job.run(progress: progress)
-        } catch let error as SamplingError {
+        } catch let error where !(error is CancellationError) {
             return .skipped(solver.spec, reason: "the reference solver failed: \(error)")
         }
         try ArrayFile.write(result.samples, to: npyURL)
