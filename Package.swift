@@ -3,8 +3,9 @@ import PackageDescription
 
 /// ScoreKit: one score model, every sampler.
 ///
-/// Dependency direction: ScoreKitSamplers → ScoreKitCore ← ScoreKitModels; the umbrella
-/// `ScoreKit` re-exports all three and the `scorekit` tool sits on top.
+/// Dependency direction: ScoreKitSamplers → ScoreKitCore ← ScoreKitModels; ScoreKitCompare (the
+/// NFE-versus-quality sweeps) uses all three; the umbrella `ScoreKit` re-exports all four and
+/// the `scorekit` tool sits on top.
 let package = Package(
     name: "ScoreKit",
     platforms: [.macOS(.v14)],
@@ -30,7 +31,8 @@ let package = Package(
         ),
         .target(name: "ScoreKitSamplers", dependencies: ["ScoreKitCore"], path: "Samplers"),
         .target(name: "ScoreKitModels", dependencies: ["ScoreKitCore"], path: "Models"),
-        .target(name: "ScoreKit", dependencies: ["ScoreKitCore", "ScoreKitSamplers", "ScoreKitModels"]),
+        .target(name: "ScoreKitCompare", dependencies: ["ScoreKitCore", "ScoreKitSamplers", "ScoreKitModels"]),
+        .target(name: "ScoreKit", dependencies: ["ScoreKitCore", "ScoreKitSamplers", "ScoreKitModels", "ScoreKitCompare"]),
         .executableTarget(
             name: "scorekit",
             dependencies: ["ScoreKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -38,6 +40,7 @@ let package = Package(
         .testTarget(name: "ScoreKitCoreTests", dependencies: ["ScoreKitCore"]),
         .testTarget(name: "ScoreKitModelsTests", dependencies: ["ScoreKitModels"]),
         .testTarget(name: "ScoreKitSamplersTests", dependencies: ["ScoreKit"]),
+        .testTarget(name: "ScoreKitCompareTests", dependencies: ["ScoreKitCompare", "ScoreKit"]),
         .testTarget(name: "ScoreKitCLITests", dependencies: ["scorekit", "ScoreKit"]),
     ]
 )

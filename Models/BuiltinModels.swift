@@ -11,6 +11,12 @@ public struct LoadedModel: Sendable {
     public let noiseLevelEstimator: (any NoiseLevelEstimator)?
     /// The exact mixture behind exact models (exact density, modes, data), else nil.
     public let mixture: GaussianMixture?
+    /// Data to measure samples against (exact draws, or a held-out set); comparisons compute
+    /// sliced Wasserstein and MMD against it. Exact models set it to their mixture.
+    public var referenceData: (any ReferenceData)? = nil
+    /// A feature space for the Fréchet distance (and, for a `SampleClassifier`, confidence):
+    /// for digits, the shipped digit classifier's penultimate layer.
+    public var featureExtractor: (any FeatureExtractor)? = nil
 
     /// A loaded model.
     public init(name: String, denoiser: any Denoiser, noiseLevelEstimator: (any NoiseLevelEstimator)?,
@@ -24,6 +30,7 @@ public struct LoadedModel: Sendable {
     /// An exact model from a mixture, with its exact noise-level posterior.
     public init(name: String, mixture: GaussianMixture) {
         self.init(name: name, denoiser: mixture, noiseLevelEstimator: mixture.noiseLevelPosterior(), mixture: mixture)
+        referenceData = mixture
     }
 }
 

@@ -1,5 +1,7 @@
 // The umbrella module: `import ScoreKit` gives the tensors, noise processes and protocols of
-// ScoreKitCore, every sampler of ScoreKitSamplers and the models of ScoreKitModels.
+// ScoreKitCore, every sampler of ScoreKitSamplers, the models of ScoreKitModels and the
+// NFE-versus-quality comparisons of ScoreKitCompare.
 @_exported import ScoreKitCore
 @_exported import ScoreKitModels
 @_exported import ScoreKitSamplers
+@_exported import ScoreKitCompare

@@ -7,19 +7,26 @@ final class TerminalProgress {
     private let enabled: Bool
     private let start = Date()
     private var lastDraw = Date.distantPast
+    private let estimatesETA: Bool
 
-    init(label: String) {
+    /// A bar labelled `label`. With `estimatesETA` false, the ETA shows only when `update`
+    /// is given one (for work that starts part-way, like a resumed sweep).
+    init(label: String, estimatesETA: Bool = true) {
         self.label = label
+        self.estimatesETA = estimatesETA
         enabled = isatty(STDERR_FILENO) != 0
     }
 
-    /// Shows `fraction` (0…1) done, with elapsed time and an estimate of the rest.
-    func update(_ fraction: Double, detail: String = "") {
+    /// Shows `fraction` (0…1) done, with elapsed time and an estimate of the rest — computed
+    /// from the fraction, or `secondsRemaining` when the caller knows better (a resumed sweep
+    /// starts part-way, so elapsed/fraction would understate the rest).
+    func update(_ fraction: Double, detail: String = "", secondsRemaining: Double? = nil) {
         guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = Date()
-        let width = 30, filled = Int((fraction * Double(width)).rounded(.down))
+        let width = 30, filled = Int((max(0, min(1, fraction)) * Double(width)).rounded(.down))
         let elapsed = Date().timeIntervalSince(start)
-        let eta = fraction > 0.01 ? String(format: ", ETA %.1f s", elapsed / fraction - elapsed) : ""
+        let remaining = secondsRemaining ?? (estimatesETA && fraction > 0.01 ? elapsed / fraction - elapsed : nil)
+        let eta = remaining.map { String(format: ", ETA %.1f s", $0) } ?? ""
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         let line = String(format: "\r%@ [%@] %3.0f%%  %.1f s%@  %@", label, bar, 100 * fraction, elapsed, eta, detail)
         FileHandle.standardError.write(Data(line.utf8) + Data("\u{1B}[K".utf8))

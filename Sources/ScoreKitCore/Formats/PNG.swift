@@ -84,13 +84,14 @@ func crc32(_ bytes: [UInt8]) -> UInt32 {
 /// Pictures of samples: scatter plots of 2-D points and grids of small images.
 public enum SamplePlot {
     /// A square scatter plot of the first two coordinates of each row, with light axes through
-    /// the origin. The view covers the 0.5 % – 99.5 % quantiles of both coordinates, padded,
-    /// so a few stray points do not shrink the picture.
-    public static func scatter(_ points: Tensor, size: Int = 512) -> RGBImage {
+    /// the origin. The view covers `bounds` on both axes; by default the 0.5 % – 99.5 % quantiles
+    /// of both coordinates, padded, so a few stray points do not shrink the picture (pass the
+    /// `scatterBounds` of one set to draw several on the same axes).
+    public static func scatter(_ points: Tensor, size: Int = 512, bounds: ClosedRange<Double>? = nil) -> RGBImage {
         precondition(points.rowSize >= 2, "scatter: need 2-D points")
         let xs = (0..<points.rows).map { Double(points.scalars[$0 * points.rowSize]) }
         let ys = (0..<points.rows).map { Double(points.scalars[$0 * points.rowSize + 1]) }
-        let (lo, hi) = viewBounds(xs + ys)
+        let (lo, hi) = bounds.map { ($0.lowerBound, $0.upperBound) } ?? viewBounds(xs + ys)
         var image = RGBImage(width: size, height: size)
         func pixel(_ v: Double) -> Int { Int(((v - lo) / (hi - lo) * Double(size - 1)).rounded()) }
         let origin = pixel(0)
@@ -106,6 +107,16 @@ public enum SamplePlot {
             }
         }
         return image
+    }
+
+    /// The view `scatter` picks by default for `points`.
+    public static func scatterBounds(_ points: Tensor) -> ClosedRange<Double> {
+        precondition(points.rowSize >= 2, "scatterBounds: need 2-D points")
+        let values = (0..<points.rows).flatMap {
+            [Double(points.scalars[$0 * points.rowSize]), Double(points.scalars[$0 * points.rowSize + 1])]
+        }
+        let (lo, hi) = viewBounds(values)
+        return lo...hi
     }
 
     private static func viewBounds(_ values: [Double]) -> (Double, Double) {
