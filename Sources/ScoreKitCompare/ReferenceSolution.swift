@@ -81,6 +81,11 @@ enum DeterminismProbe {
             draws += 1
             return try base.uniform(rows: rows)
         }
+        /// A sampler that asks for another stream (DLG's chains) means to draw from it.
+        func derived(stream: UInt32, sampleIndices: [Int]) throws -> any NoiseSource {
+            draws += 1
+            return try base.derived(stream: stream, sampleIndices: sampleIndices)
+        }
     }
 
     /// Whether `sampler` draws no noise on sample 0 of the run with `seed`.
