@@ -37,7 +37,7 @@ extension DLG {
     func startChains(_ ids: [Int], _ model: any Denoiser, _ estimator: any NoiseLevelEstimator,
                      _ noise: any NoiseSource, _ context: SamplingContext) throws -> ChainState {
         let chainNoise = try noise.derived(stream: RandomStreamID.chain, sampleIndices: ids)
-        let start = SamplingContext(samplerName: context.samplerName, sampleIndices: ids)
+        let start = SamplingContext(samplerName: context.samplerName + " (initialisation)", sampleIndices: ids)
         var x = try initializer.sample(model, from: try chainNoise.normal(rows: nil, shape: model.sampleShape),
                                        noise: try noise.derived(stream: RandomStreamID.auxiliary, sampleIndices: ids),
                                        context: start)

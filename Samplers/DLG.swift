@@ -108,7 +108,12 @@ public struct DLG: Sampler {
         initializer = try initType.init(options: initType.resolve(steps))
     }
 
-    public var plannedNFE: Int? { integrator.plannedIntegrationNFE.map { skip + $0 + 1 } }
+    /// Not fixed in advance: a sample handed over at or below `tweedie-sigma` skips the
+    /// integrator. At most `skip` + the integrator's calls + 1.
+    public var plannedNFE: Int? { nil }
+
+    /// The most denoiser calls a sample can use, when the integrator's count is fixed.
+    public var maximumNFE: Int? { integrator.plannedIntegrationNFE.map { skip + $0 + 1 } }
 
     /// Gives the integrator what is left of `nfe` after the chain steps and the Tweedie step.
     public func fitted(toNFE nfe: Int) throws -> DLG {
