@@ -5,5 +5,10 @@ extension SamplerCatalog {
     public static let standard = SamplerCatalog([
         DDPM.self,
         DDIM.self,
+        AnnealedLangevin.self,
+        EulerMaruyama.self,
+        ReverseDiffusion.self,
+        AncestralSampling.self,
+        PredictorCorrector.self,
     ])
 }
