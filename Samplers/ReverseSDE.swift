@@ -105,10 +105,14 @@ protocol CorrectorStepRule: Sendable {
 }
 
 /// score_sde's `LangevinCorrector` (Algorithm 5), with the norms of each sample on its own:
-/// `h = 2·r·(snr·‖z‖/‖score‖)²`. score_sde averages both norms over the batch.
+/// `h = 2·r·(snr·‖z‖/‖score‖)²`. score_sde averages both norms over the batch. A row whose score
+/// is exactly zero — at σ far below the data's scale D and x/s agree to all Float32 digits —
+/// gets h = 0 (it stays put) instead of an infinite step.
 struct SignalToNoiseStepRule: CorrectorStepRule {
     func stepSizes(noise z: Tensor, score: Tensor, _ geometry: [SDEStep], r: [Double], snr: Double) -> [Double] {
-        zip(zip(z.rowSquaredNorms(), score.rowSquaredNorms()), r).map { norms, r in 2 * r * snr * snr * norms.0 / norms.1 }
+        zip(zip(z.rowSquaredNorms(), score.rowSquaredNorms()), r).map { norms, r in
+            norms.1 > 0 ? 2 * r * snr * snr * norms.0 / norms.1 : 0
+        }
     }
 }
 
