@@ -89,12 +89,14 @@ public struct AnnealedLangevin: Sampler {
         let sigmaL = sigmas[sigmas.count - 1], total = plannedNFE!
         let drift = convention == .paper ? 0.5 : 1.0          // h = drift·α in x + h·score + √(2h)·z
         for (i, sigma) in sigmas.enumerated() {
-            let h = drift * epsilon * sigma * sigma / (sigmaL * sigmaL), k = h / (sigma * sigma)
+            let h = drift * epsilon * sigma * sigma / (sigmaL * sigmaL)
             for s in 0..<stepsPerLevel {
                 try context.beginStep(i * stepsPerLevel + s, of: total, sigma: sigma)
                 let denoised = try context.denoise(model, x, sigma: sigma)
-                // x + h·(D − x)/σ² + √(2h)·z
-                x = Tensor.combination([(.all(1 - k), x), (.all(k), denoised),
+                // x + h·score + √(2h)·z with score = (D − x)/σ²; D − x first, exact in Float32
+                // where the two agree in most digits.
+                let residual = Tensor.combination([(1.0, denoised), (-1.0, x)])
+                x = Tensor.combination([(1.0, x), (.all(h / (sigma * sigma)), residual),
                                         (.all((2 * h).squareRoot()), try noise.normal(like: x))])
                 try context.endStep(x, sigma: sigma)
             }
