@@ -4,6 +4,11 @@ import ScoreKitCore
 // The reverse-SDE samplers of Song et al., "Score-Based Generative Modeling through Stochastic
 // Differential Equations", ICLR 2021: three predictors on their own and the predictor–corrector
 // sampler. The maths is in ReverseSDE.swift; docs/samplers/score-sde.md compares with score_sde.
+//
+// All four are `Integrator`s: `integrate` takes `steps` steps from each row's own σ down to
+// σ_end on a time grid uniform in t, NFE = steps·(correctors + 1), and returns the VE state at
+// σ_end with its noise. `sample` with N points is the same loop: N − 1 steps from t = 1 to
+// t = eps, then the noise-removing last step from eps to σ = 0.
 
 /// The keys every reverse-SDE sampler shares, and the run they describe.
 enum ReverseSDEKeys {
@@ -193,7 +198,7 @@ public struct PredictorCorrector: Integrator {
             SamplerKey("correctors", .integer(0...1000), default: "1", help: "Langevin corrector steps per point"),
             SamplerKey("corrector", .choice(CorrectorStepRules.names), default: "langevin",
                        help: "step size: langevin 2r(snr‖z‖/‖score‖)² per sample; ald 2r(snr·σ)²"),
-            SamplerKey("snr", .real(0...100), default: "0.16", help: "corrector signal-to-noise ratio r"),
+            SamplerKey("snr", .real(0...100), default: "0.16", help: "corrector signal-to-noise ratio"),
         ],
         nfeRule: "NFE = steps·(correctors+1); --nfe N sets steps = ⌊N/(correctors+1)⌋")
 

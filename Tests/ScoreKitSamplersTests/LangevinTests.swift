@@ -88,8 +88,10 @@ struct LangevinTests {
     /// Langevin dynamics on 0.8·N((5,5), I) + 0.2·N((−5,−5), I) with exact scores. Plain
     /// Langevin (one small σ, 1000 steps of α = 0.1) cannot cross between the modes, so each
     /// sample keeps the side it started on and the weights stay near the initial split (≈ ½ from
-    /// a wide start); annealed Langevin (NCSN's σ 20 → 1 over 10 levels, 100 steps, ε = 0.1)
-    /// recovers 0.8. 4,000 samples: the weight's standard error is ≤ 0.008.
+    /// a wide start; 4 standard errors, ≤ 0.008 each at 4,000 samples); annealed Langevin
+    /// (NCSN's σ 20 → 1 over 10 levels, 100 steps, ε = 0.1) recovers 0.8 to within the 0.03 bar.
+    /// It is not exact: at these settings Langevin's own bias flattens the weights a little
+    /// (0.788 ± 0.003 at 20,000 samples).
     @Test("NCSN's toy: plain Langevin keeps the initial split, annealed Langevin finds 0.8/0.2")
     func ncsnToy() throws {
         let n = 4000
@@ -103,6 +105,6 @@ struct LangevinTests {
         let plainWeight = SDETestKit.firstModeWeight(plain), annealedWeight = SDETestKit.firstModeWeight(annealed)
         #expect(abs(plainWeight - split) <= 4 * error, "plain Langevin: \(plainWeight), initial split \(split)")
         #expect(abs(plainWeight - 0.8) >= 0.2)
-        #expect(abs(annealedWeight - 0.8) <= 4 * (0.16 / Double(n)).squareRoot(), "annealed: \(annealedWeight)")
+        #expect(abs(annealedWeight - 0.8) <= 0.03, "annealed: \(annealedWeight)")
     }
 }
