@@ -146,11 +146,11 @@ struct ReverseSDERun: Sendable {
     let corrector: any CorrectorStepRule
     let snr: Double
 
-    /// Denoiser calls per sample of `sample` and of `integrate`.
-    var nfe: Int { steps * (correctors + 1) }
-
     /// The prior at t = 1 from standard-normal z: VE `σ_max·z`, VP and sub-VP `z`.
     let priorScale: Double
+
+    /// Denoiser calls per sample of `sample` and of `integrate`.
+    var nfe: Int { steps * (correctors + 1) }
 
     /// From the prior down t = 1 … eps over `steps` points; the last point's predictor step goes
     /// to the data (σ = 0) and its mean, without noise, is the result.
@@ -198,13 +198,10 @@ struct ReverseSDERun: Sendable {
             for _ in 0..<correctors {
                 x = try correct(model, x, geometry, noise: noise, context: context)
             }
-            // x ← a·x + b·score + c·z with score = (D − x/s)/(σ²·s), as one pass over x and D.
-            let denoised = try denoise(model, x, geometry, context: context)
-            let k = zip(geometry, geometry.map(predictor.coefficients)).map { g, k in
-                (x: k.a - k.b / (g.sigma * g.sigma * g.scale * g.scale), denoised: k.b / (g.sigma * g.sigma * g.scale), z: k.c)
-            }
-            var terms: [(RowCoefficients, Tensor)] = [(rowValues(k.map(\.x)), x), (rowValues(k.map(\.denoised)), denoised)]
-            if !final { terms.append((rowValues(k.map(\.z)), try noise.normal(like: x))) }
+            let score = try score(model, x, geometry, context: context)
+            let k = geometry.map(predictor.coefficients)
+            var terms: [(RowCoefficients, Tensor)] = [(rowValues(k.map(\.a)), x), (rowValues(k.map(\.b)), score)]
+            if !final { terms.append((rowValues(k.map(\.c)), try noise.normal(like: x))) }
             x = Tensor.combination(terms)
             try context.endStep(x, sigma: expand(geometry.map(\.sigmaNext), rows: x.rows))
         }

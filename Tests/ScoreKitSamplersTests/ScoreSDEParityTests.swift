@@ -24,7 +24,7 @@ struct ScoreSDEParityTests {
     /// on t = linspace(1, 1e-5, N) but the step comes from an ε-free grid (a difference of at
     /// most ε·ln(σ_max/σ_min) ≈ 8.5e-5 in log σ; measured 4.4e-5 in the output); and reverse
     /// diffusion and pc with the model handed the step's own σ, which ScoreKit reproduces with
-    /// eps=0 (measured ≤ 2e-6, and 1.2e-5 with two correctors, whose per-sample step
+    /// eps=0 (measured ≤ 2e-6, and 2.5e-5 with two correctors, whose per-sample step
     /// 2(snr‖z‖/‖score‖)² amplifies Float32 rounding in 2-D). The reference ran one sample at a
     /// time, so its batch-averaged corrector norms are per-sample norms.
     @Test("reverse-diffusion and pc (VE) reproduce diffusers' ScoreSdeVeScheduler", arguments: 0..<4)
