@@ -185,7 +185,9 @@ public struct AncestralSampling: Integrator {
 ///
 /// with the norms of each sample on its own, then one predictor step to t_{i+1}; the last
 /// predictor step goes to σ = 0 and its mean is the result. score_sde averages the norms over
-/// the batch, so there a sample depends on its batch-mates; here it does not.
+/// the batch, so there a sample depends on its batch-mates; here it does not. In low dimension
+/// the per-sample step is heavy-tailed (it grows as 1/‖score‖², and the score vanishes at a
+/// mode): there use `corrector=ald`, score_sde's `h = 2·r·(snr·s·σ)²` from the noise level.
 /// NFE = steps·(correctors + 1).
 public struct PredictorCorrector: Integrator {
     public static let descriptor = SamplerDescriptor(
