@@ -10,6 +10,11 @@ extension SamplerCatalog {
         HeunChurn.self,
         DPMSolverPlusPlus.self,
         RK45.self,
+        EulerMaruyama.self,
+        ReverseDiffusion.self,
+        AncestralSampling.self,
+        PredictorCorrector.self,
+        AnnealedLangevin.self,
         DLG.self,
     ])
 }
