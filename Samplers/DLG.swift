@@ -38,7 +38,7 @@ public struct DLG: Sampler {
     /// from the catalog (the catalog's construction reads this descriptor); a test keeps the two
     /// in step.
     static let integratorNames = ["euler", "heun", "heun-churn", "dpm-solver++", "rk45", "ddim",
-                                  "euler-maruyama", "reverse-diffusion"]
+                                  "euler-maruyama", "reverse-diffusion", "ancestral", "pc"]
 
     public static let descriptor = SamplerDescriptor(
         name: "dlg",

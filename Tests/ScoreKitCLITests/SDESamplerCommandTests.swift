@@ -9,7 +9,7 @@ import Testing
 struct SDESamplerCommandTests {
     @Test("--nfe fits the steps and the output records the full spec", arguments: [
         ("langevin:levels=2,denoise=true", 9, "langevin:sigma_max=1,sigma_min=0.01,levels=2,steps=4,eps=2e-05,convention=paper,init=uniform,denoise=true"),
-        ("pc:sde=vp,correctors=2", 31, "pc:sde=vp,steps=10,eps=0.001,sigma_min=0.01,sigma_max=50,beta_min=0.1,beta_max=20,predictor=reverse-diffusion,correctors=2,corrector=langevin,snr=0.16"),
+        ("pc:sde=vp,correctors=2", 31, "pc:sde=vp,steps=10,eps=0.001,sigma_min=0.01,sigma_max=50,beta_min=0.1,beta_max=20,predictor=reverse-diffusion,correctors=2,corrector=ald,snr=0.16"),
     ])
     func fitsAndRecords(spec: String, nfe: Int, ran: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scorekit-sde-\(UUID().uuidString)")
