@@ -109,7 +109,10 @@ struct SampleCommand: ParsableCommand {
             if !result.nfeByPart.isEmpty {
                 object["nfe_per_sample_by_part"] = result.nfeByPart.mapValues { summary(CountSummary($0)) }
             }
-            if !result.sharedNFE.isEmpty { object["shared_nfe"] = result.sharedNFE }
+            if !result.sharedNFE.isEmpty {
+                object["shared_nfe"] = result.sharedNFE
+                object["amortised_nfe_per_sample"] = Double(result.sharedNFE.values.reduce(0, +)) / Double(count)
+            }
             if !result.sharedClassifierCalls.isEmpty { object["shared_classifier_calls"] = result.sharedClassifierCalls }
             for (name, values) in result.diagnostics {
                 object[name.replacingOccurrences(of: "-", with: "_")] = ["median": median(values), "mean": values.reduce(0, +) / Double(max(values.count, 1))]
@@ -131,6 +134,9 @@ struct SampleCommand: ParsableCommand {
         }
         for (label, total) in result.sharedNFE.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(label)  \(total) evaluations shared by all samples")
+        }
+        if !result.sharedNFE.isEmpty {
+            lines.append(String(format: "amortised   %.4g shared NFE/sample", Double(result.sharedNFE.values.reduce(0, +)) / Double(count)))
         }
         for (name, values) in result.diagnostics.sorted(by: { $0.key < $1.key }) {
             lines.append(String(format: "%@  median %.4g", name, median(values)))
