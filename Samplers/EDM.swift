@@ -1,6 +1,30 @@
 import Foundation
 import ScoreKitCore
 
+/// Euler, Heun and Heun with churn share one `EDMStepper`: σ's, planning, `sample` and
+/// `integrate` all come from it.
+public protocol EDMSampler: Integrator {
+    /// The configured stepper (σ schedule, churn, second-order correction or not).
+    var stepper: EDMStepper { get }
+}
+
+extension EDMSampler {
+    /// The σ's `sample` visits before its final step to 0.
+    public var sigmas: [Double] { stepper.levels.sampleSigmas }
+    public var plannedNFE: Int? { stepper.plannedNFE }
+    public var plannedIntegrationNFE: Int? { stepper.plannedIntegrationNFE }
+
+    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
+                       context: SamplingContext) throws -> Tensor {
+        try stepper.sample(model, from: z, noise: noise, context: context)
+    }
+
+    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
+                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
+        try stepper.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
+    }
+}
+
 /// The probability-flow ODE solved with Euler steps (Karras et al., "Elucidating the Design
 /// Space of Diffusion-Based Generative Models", NeurIPS 2022, Algorithm 2 without its
 /// second-order correction; k-diffusion's `sample_euler`).
@@ -12,7 +36,7 @@ import ScoreKitCore
 ///     x ← x̂ + (σ_{i+1} − σ̂)·(x̂ − D(x̂; σ̂))/σ̂
 ///
 /// The last step, to σ = 0, is `x ← D(x̂; σ̂)`. NFE = steps.
-public struct Euler: Integrator {
+public struct Euler: EDMSampler {
     public static let descriptor = SamplerDescriptor(
         name: "euler",
         summary: "probability-flow ODE, Euler steps in σ (first order); optional EDM churn",
@@ -21,30 +45,16 @@ public struct Euler: Integrator {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
-    let stepper: EDMStepper
+    public let stepper: EDMStepper
 
     public init(options: SamplerOptions) throws {
         self.options = options
         stepper = try EDMStepper(options, corrector: false, sampler: Self.descriptor.name)
     }
 
-    /// The σ's `sample` visits before its final step to 0.
-    public var sigmas: [Double] { stepper.levels.sampleSigmas }
-    public var plannedNFE: Int? { stepper.plannedNFE }
-    public var plannedIntegrationNFE: Int? { stepper.plannedIntegrationNFE }
 
     public func fitted(toNFE nfe: Int) throws -> Euler {
         try fittedSteps(toNFE: nfe) { $0 }
-    }
-
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        try stepper.sample(model, from: z, noise: noise, context: context)
-    }
-
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try stepper.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
     }
 }
 
@@ -59,7 +69,7 @@ public struct Euler: Integrator {
 ///
 /// except the last step, to σ = 0, which is plain Euler: `x ← D(x̂; σ̂)`. NFE = 2·steps − 1.
 /// With the default keys (S_churn = 0) it is EDM's deterministic sampler.
-public struct Heun: Integrator {
+public struct Heun: EDMSampler {
     public static let descriptor = SamplerDescriptor(
         name: "heun",
         summary: "probability-flow ODE, Heun steps in σ (second order; EDM's sampler); optional churn",
@@ -68,37 +78,23 @@ public struct Heun: Integrator {
         nfeRule: "NFE = 2·steps − 1 (the last step is Euler); --nfe N sets steps = ⌊(N + 1)/2⌋")
 
     public let options: SamplerOptions
-    let stepper: EDMStepper
+    public let stepper: EDMStepper
 
     public init(options: SamplerOptions) throws {
         self.options = options
         stepper = try EDMStepper(options, corrector: true, sampler: Self.descriptor.name)
     }
 
-    /// The σ's `sample` visits before its final step to 0.
-    public var sigmas: [Double] { stepper.levels.sampleSigmas }
-    public var plannedNFE: Int? { stepper.plannedNFE }
-    public var plannedIntegrationNFE: Int? { stepper.plannedIntegrationNFE }
 
     public func fitted(toNFE nfe: Int) throws -> Heun {
         try fittedSteps(toNFE: nfe) { 2 * $0 - 1 }
-    }
-
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        try stepper.sample(model, from: z, noise: noise, context: context)
-    }
-
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try stepper.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
     }
 }
 
 /// `Heun` with churn on by default: Denoising MCMC's integrator setting (Kim & Ye, "Denoising
 /// MCMC for Accelerating Diffusion-Based Generative Models", 2022): S_churn 80, S_tmin 0.05,
 /// S_tmax 1, S_noise 1.007. The same sampler as `heun:s_churn=80,s_tmin=0.05,s_tmax=1,s_noise=1.007`.
-public struct HeunChurn: Integrator {
+public struct HeunChurn: EDMSampler {
     public static let descriptor = SamplerDescriptor(
         name: "heun-churn",
         summary: "stochastic Heun (EDM Alg. 2) with Denoising-MCMC's churn defaults",
@@ -107,30 +103,16 @@ public struct HeunChurn: Integrator {
         nfeRule: Heun.descriptor.nfeRule)
 
     public let options: SamplerOptions
-    let stepper: EDMStepper
+    public let stepper: EDMStepper
 
     public init(options: SamplerOptions) throws {
         self.options = options
         stepper = try EDMStepper(options, corrector: true, sampler: Self.descriptor.name)
     }
 
-    /// The σ's `sample` visits before its final step to 0.
-    public var sigmas: [Double] { stepper.levels.sampleSigmas }
-    public var plannedNFE: Int? { stepper.plannedNFE }
-    public var plannedIntegrationNFE: Int? { stepper.plannedIntegrationNFE }
 
     public func fitted(toNFE nfe: Int) throws -> HeunChurn {
         try fittedSteps(toNFE: nfe) { 2 * $0 - 1 }
-    }
-
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        try stepper.sample(model, from: z, noise: noise, context: context)
-    }
-
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try stepper.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
     }
 }
 
@@ -172,7 +154,7 @@ struct Churn: Sendable {
 
 /// The engine of `Euler`, `Heun` and `HeunChurn`: Karras et al.'s Algorithm 2 with or without
 /// the second-order correction, along per-row schedules.
-struct EDMStepper: Sendable {
+public struct EDMStepper: Sendable {
     let levels: NoiseLevels
     let corrector: Bool
     let churn: Churn

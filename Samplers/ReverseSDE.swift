@@ -135,7 +135,7 @@ enum CorrectorStepRules {
 
 /// A reverse-SDE run: process, grid, predictor and Langevin corrector. Every sampler of the
 /// family (and its `Integrator` conformance) goes through `run`.
-struct ReverseSDERun: Sendable {
+public struct ReverseSDERun: Sendable {
     let process: any NoiseProcess
     /// N: time points of `sample` (t from 1 to eps); the number of steps of `integrate`.
     let steps: Int

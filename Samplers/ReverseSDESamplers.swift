@@ -62,32 +62,16 @@ enum ReverseSDEKeys {
     }
 }
 
-/// Euler–Maruyama on the reverse-time SDE (Song et al., ICLR 2021, eq. 6):
-///
-///     x ← x − [f(t)·x − g(t)²·score(x, t)]·Δt + g(t)·√Δt·z,   Δt = t_i − t_{i+1}
-///
-/// on t_i = linspace(1, eps, N), then a last step from t = eps to t = 0 whose mean is the
-/// result. In the process's own coordinates (VE `σ_max·z`, VP/sub-VP `z` at t = 1); the
-/// denoiser is called in VE coordinates. For VE, t = 0 is σ_min, so samples keep about σ_min
-/// of noise (as in score_sde). NFE = steps.
-public struct EulerMaruyama: Integrator {
-    public static let descriptor = SamplerDescriptor(
-        name: "euler-maruyama",
-        summary: "reverse-time SDE, Euler–Maruyama steps (score SDE; ve, vp or subvp)",
-        reference: "Song et al., Score-Based Generative Modeling through Stochastic Differential Equations, ICLR 2021",
-        keys: ReverseSDEKeys.common,
-        nfeRule: "NFE = steps; --nfe N sets steps = N")
+/// The samplers of this family share one `ReverseSDERun`: planning, `sample` and `integrate`
+/// all come from it.
+public protocol ReverseSDESampler: Integrator {
+    /// The configured run (process, grid, predictor, corrector).
+    var run: ReverseSDERun { get }
+}
 
-    public let options: SamplerOptions
-    let run: ReverseSDERun
-
-    public init(options: SamplerOptions) throws {
-        (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "euler-maruyama")
-    }
-
+extension ReverseSDESampler {
     public var plannedNFE: Int? { run.nfe }
     public var plannedIntegrationNFE: Int? { run.nfe }
-    public func fitted(toNFE nfe: Int) throws -> EulerMaruyama { try fittedSteps(toNFE: nfe) { $0 } }
 
     public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                        context: SamplingContext) throws -> Tensor {
@@ -98,6 +82,32 @@ public struct EulerMaruyama: Integrator {
                           noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
         try run.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
     }
+}
+
+/// Euler–Maruyama on the reverse-time SDE (Song et al., ICLR 2021, eq. 6):
+///
+///     x ← x − [f(t)·x − g(t)²·score(x, t)]·Δt + g(t)·√Δt·z,   Δt = t_i − t_{i+1}
+///
+/// on t_i = linspace(1, eps, N), then a last step from t = eps to t = 0 whose mean is the
+/// result. In the process's own coordinates (VE `σ_max·z`, VP/sub-VP `z` at t = 1); the
+/// denoiser is called in VE coordinates. For VE, t = 0 is σ_min, so samples keep about σ_min
+/// of noise (as in score_sde). NFE = steps.
+public struct EulerMaruyama: ReverseSDESampler {
+    public static let descriptor = SamplerDescriptor(
+        name: "euler-maruyama",
+        summary: "reverse-time SDE, Euler–Maruyama steps (score SDE; ve, vp or subvp)",
+        reference: "Song et al., Score-Based Generative Modeling through Stochastic Differential Equations, ICLR 2021",
+        keys: ReverseSDEKeys.common,
+        nfeRule: "NFE = steps; --nfe N sets steps = N")
+
+    public let options: SamplerOptions
+    public let run: ReverseSDERun
+
+    public init(options: SamplerOptions) throws {
+        (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "euler-maruyama")
+    }
+
+    public func fitted(toNFE nfe: Int) throws -> EulerMaruyama { try fittedSteps(toNFE: nfe) { $0 } }
 }
 
 /// The reverse-diffusion predictor (Song et al., ICLR 2021, eq. 45–47): the forward process's
@@ -109,7 +119,7 @@ public struct EulerMaruyama: Integrator {
 /// `(2 − √(1−β_i))·x + β_i·score + √β_i·z` with β_i = 1 − ᾱ(t_i)/ᾱ(t_{i+1}). On
 /// t_i = linspace(1, eps, N); the last step goes to σ = 0 and its mean is the result
 /// (for VE exactly Tweedie's `x + σ²·score`). NFE = steps.
-public struct ReverseDiffusion: Integrator {
+public struct ReverseDiffusion: ReverseSDESampler {
     public static let descriptor = SamplerDescriptor(
         name: "reverse-diffusion",
         summary: "reverse diffusion: the discretised forward process run backwards (score SDE; ve, vp or subvp)",
@@ -118,25 +128,13 @@ public struct ReverseDiffusion: Integrator {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
-    let run: ReverseSDERun
+    public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {
         (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "reverse-diffusion")
     }
 
-    public var plannedNFE: Int? { run.nfe }
-    public var plannedIntegrationNFE: Int? { run.nfe }
     public func fitted(toNFE nfe: Int) throws -> ReverseDiffusion { try fittedSteps(toNFE: nfe) { $0 } }
-
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        try run.sample(model, from: z, noise: noise, context: context)
-    }
-
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try run.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
-    }
 }
 
 /// Ancestral sampling (Song et al., ICLR 2021, appendix F; Ho et al., DDPM): each step draws
@@ -148,7 +146,7 @@ public struct ReverseDiffusion: Integrator {
 /// coordinates); VP states are scaled back by s(t_{i+1}). For VP this is DDPM with the
 /// posterior (β̃) variance. On t_i = linspace(1, eps, N); the last step goes to σ = 0 and its
 /// mean (Tweedie) is the result. NFE = steps.
-public struct AncestralSampling: Integrator {
+public struct AncestralSampling: ReverseSDESampler {
     public static let descriptor = SamplerDescriptor(
         name: "ancestral",
         summary: "ancestral sampling: draws from the forward posterior given Tweedie's x0 (score SDE; ve, vp or subvp)",
@@ -157,25 +155,13 @@ public struct AncestralSampling: Integrator {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
-    let run: ReverseSDERun
+    public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {
         (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "ancestral")
     }
 
-    public var plannedNFE: Int? { run.nfe }
-    public var plannedIntegrationNFE: Int? { run.nfe }
     public func fitted(toNFE nfe: Int) throws -> AncestralSampling { try fittedSteps(toNFE: nfe) { $0 } }
-
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        try run.sample(model, from: z, noise: noise, context: context)
-    }
-
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try run.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
-    }
 }
 
 /// Predictor–corrector sampling (Song et al., ICLR 2021, Algorithm 1 with the Langevin
@@ -191,7 +177,7 @@ public struct AncestralSampling: Integrator {
 /// is heavy-tailed in low dimension (it grows as 1/‖score‖², and the score vanishes at a mode:
 /// on gmm2d it ruins the samples), so the default is `ald`, score_sde's annealed-Langevin
 /// corrector, whose step depends on the noise level alone. NFE = steps·(correctors + 1).
-public struct PredictorCorrector: Integrator {
+public struct PredictorCorrector: ReverseSDESampler {
     public static let descriptor = SamplerDescriptor(
         name: "pc",
         summary: "predictor–corrector: Langevin corrector steps, then a reverse-SDE predictor step (score SDE)",
@@ -207,7 +193,7 @@ public struct PredictorCorrector: Integrator {
         nfeRule: "NFE = steps·(correctors+1); --nfe N sets steps = ⌊N/(correctors+1)⌋")
 
     public let options: SamplerOptions
-    let run: ReverseSDERun
+    public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {
         (self.options, run) = try ReverseSDEKeys.resolve(
@@ -215,19 +201,7 @@ public struct PredictorCorrector: Integrator {
             correctors: options.int("correctors"), corrector: options["corrector"], snr: options.double("snr"))
     }
 
-    public var plannedNFE: Int? { run.nfe }
-    public var plannedIntegrationNFE: Int? { run.nfe }
     public func fitted(toNFE nfe: Int) throws -> PredictorCorrector {
         try fittedSteps(toNFE: nfe) { $0 * (run.correctors + 1) }
-    }
-
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        try run.sample(model, from: z, noise: noise, context: context)
-    }
-
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try run.integrate(model, from: x, sigma: sigma, to: sigmaEnd, noise: noise, context: context)
     }
 }

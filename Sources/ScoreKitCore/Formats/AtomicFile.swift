@@ -6,14 +6,7 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically. Fails with a clear message when the folder does not
     /// exist or cannot be written; nothing is left behind on failure.
     public static func write(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
-            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) does not exist")
-        }
-        guard isDirectory.boolValue else {
-            throw FileFormatError.cannotWrite(url.path, reason: "\(folder.path) is not a folder")
-        }
+        let folder = try existingFolder(of: url)
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
             throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) is not writable")
@@ -28,6 +21,20 @@ public enum AtomicFile {
     /// Checks up front that `url` could be written (its folder exists and is writable), so
     /// long work can fail before it starts.
     public static func checkWritable(_ url: URL) throws {
+        let folder = try existingFolder(of: url)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FileFormatError.cannotWrite(url.path, reason: "it is a folder")
+        }
+    }
+}
+
+extension AtomicFile {
+    /// The folder `url` would be written into, or an error saying why it cannot be.
+    private static func existingFolder(of url: URL) throws -> URL {
         let folder = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
@@ -36,12 +43,7 @@ public enum AtomicFile {
         guard isDirectory.boolValue else {
             throw FileFormatError.cannotWrite(url.path, reason: "\(folder.path) is not a folder")
         }
-        guard FileManager.default.isWritableFile(atPath: folder.path) else {
-            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) is not writable")
-        }
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw FileFormatError.cannotWrite(url.path, reason: "it is a folder")
-        }
+        return folder
     }
 }
 
