@@ -2,26 +2,30 @@ import Foundation
 import ScoreKitCore
 
 /// `nfe-quality.svg`: one panel per metric, NFE used per sample on a log axis, one curve per
-/// sampler, the metric's noise floor as a dashed line. Hand-written SVG, no dependencies.
+/// sampler, the metric's noise floor as a dashed line. Signed gaps (closer to 0 is better) are
+/// drawn as |value| on a log axis, so one wild cell does not flatten the rest. Ten colours,
+/// solid then dashed, tell up to twenty samplers apart. Hand-written SVG, no dependencies.
 public enum NFEQualityPlot {
     static let panelWidth = 440.0, panelHeight = 300.0
     static let margin = (left: 70.0, right: 16.0, top: 30.0, bottom: 42.0)
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                          "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#843c39"]
+                          "#7f7f7f", "#bcbd22", "#17becf"]
+    static let legendColumns = 3
 
     /// The SVG text.
     public static func svg(_ r: ComparisonResults) -> String {
         let columns = min(2, max(r.metrics.count, 1)), panelRows = (r.metrics.count + columns - 1) / columns
-        let legendRows = (r.rows.count + 3) / 4
+        let legendRows = (r.rows.count + legendColumns - 1) / legendColumns
         let legendHeight = 24.0 + 18 * Double(legendRows)
         let width = Double(columns) * panelWidth, height = legendHeight + Double(max(panelRows, 1)) * panelHeight
         var out = [String(format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">", width, height, width, height),
                    "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
                    "<text x=\"10\" y=\"16\" font-size=\"13\">\(escape("\(r.model): quality against NFE per sample, \(r.count) samples per cell"))</text>"]
         for (i, row) in r.rows.enumerated() {
-            let x = 10 + Double(i % 4) * (width - 20) / 4, y = 34 + 18 * Double(i / 4)
-            out.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", x, y - 4, x + 18, y - 4, colour(i)))
-            out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">", x + 22, y) + escape(shortened(row.label, 34)) + "</text>")
+            let column = Double(i % legendColumns), x = 10 + column * (width - 20) / Double(legendColumns)
+            let y = 34 + 18 * Double(i / legendColumns)
+            out.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"%@/>", x, y - 4, x + 18, y - 4, colour(i), dash(i)))
+            out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">", x + 22, y) + escape(shortened(row.label, 40)) + "</text>")
         }
         if r.metrics.isEmpty {
             out.append(String(format: "<text x=\"20\" y=\"%.1f\">no metrics apply to this model</text>", legendHeight + 40))
@@ -35,6 +39,8 @@ public enum NFEQualityPlot {
     }
 
     static func colour(_ i: Int) -> String { palette[i % palette.count] }
+    /// Solid for the first ten series, dashed for the next ten, and so on alternating.
+    static func dash(_ i: Int) -> String { (i / palette.count) % 2 == 1 ? " stroke-dasharray=\"6,3\"" : "" }
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -43,24 +49,32 @@ public enum NFEQualityPlot {
 
     static func shortened(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
-    /// The (NFE, value) points of a sampler for a metric, by NFE.
+    /// The (NFE, value) points of a sampler for a metric, by NFE (|value| for signed gaps).
     static func points(_ r: ComparisonResults, _ row: ComparisonResults.Row, _ metric: ComparisonResults.MetricInfo) -> [(Double, Double)] {
         r.budgets.compactMap { b -> (Double, Double)? in
             guard let cell = r.cell(row, b), let nfe = cell.nfe?.mean, nfe > 0, let v = cell.metrics[metric.name], v.isFinite else { return nil }
-            return (nfe, v)
+            return (nfe, metric.goal == .nearZero ? max(abs(v), 1e-12) : v)
         }.sorted { $0.0 < $1.0 }
+    }
+
+    /// The noise floor as drawn: for signed gaps, the typical |gap| of exact data, |mean| + sd.
+    static func floor(_ metric: ComparisonResults.MetricInfo) -> (value: Double, sd: Double?)? {
+        guard let f = metric.noiseFloor else { return nil }
+        guard metric.goal == .nearZero else { return (f, metric.noiseFloorSD) }
+        return (abs(f) + (metric.noiseFloorSD ?? 0), nil)
     }
 
     private static func panel(_ r: ComparisonResults, _ metric: ComparisonResults.MetricInfo,
                               origin: (x: Double, y: Double)) -> [String] {
         let series = r.rows.map { points(r, $0, metric) }
         let xs = series.flatMap { $0.map(\.0) }
-        let ys = series.flatMap { $0.map(\.1) } + (metric.noiseFloor.map { [$0] } ?? [])
-            + (metric.noiseFloor.flatMap { f in metric.noiseFloorSD.map { [f + $0] } } ?? [])
+        let floorLine = floor(metric)
+        let ys = series.flatMap { $0.map(\.1) } + (floorLine.map { [$0.value] } ?? [])
+            + (floorLine.flatMap { f in f.sd.map { [f.value + $0] } } ?? [])
         let plot = (x: origin.x + margin.left, y: origin.y + margin.top,
                     w: panelWidth - margin.left - margin.right, h: panelHeight - margin.top - margin.bottom)
         var out = [String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", plot.x, origin.y + 18)
-                   + escape(shortened("\(metric.name) — \(metric.goal.phrase)", 60)) + "</text>",
+                   + escape(shortened(metric.goal == .nearZero ? "|\(metric.name)| — closer to 0 is better" : "\(metric.name) — \(metric.goal.phrase)", 60)) + "</text>",
                    String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>", plot.x, plot.y, plot.w, plot.h)]
         guard !xs.isEmpty else {
             out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"#666\">no finished cells</text>", plot.x + 10, plot.y + 20))
@@ -79,8 +93,8 @@ public enum NFEQualityPlot {
             out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", plot.x - 4, py(t) + 4, Axis.label(t)))
         }
         out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444\">NFE per sample (log scale)</text>", plot.x + plot.w / 2, plot.y + plot.h + 32))
-        if let floor = metric.noiseFloor {
-            if let sd = metric.noiseFloorSD, sd > 0 {
+        if let (floor, sd) = floorLine {
+            if let sd, sd > 0 {
                 let top = py(min(floor + sd, yAxis.hi)), bottom = py(max(floor - sd, yAxis.lo))
                 out.append(String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#000\" fill-opacity=\"0.07\"/>", plot.x, top, plot.w, max(bottom - top, 0)))
             }
@@ -89,7 +103,7 @@ public enum NFEQualityPlot {
         }
         for (i, pts) in series.enumerated() where !pts.isEmpty {
             let path = pts.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
-            out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(colour(i))\" stroke-width=\"1.8\"/>")
+            out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(colour(i))\" stroke-width=\"1.8\"\(dash(i))/>")
             for p in pts {
                 out.append(String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.8\" fill=\"%@\"/>", px(p.0), py(p.1), colour(i)))
             }
