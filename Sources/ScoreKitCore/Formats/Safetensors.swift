@@ -50,8 +50,11 @@ public struct Safetensors: Sendable {
         guard length <= UInt64(data.count - 8) else {
             throw fail("header length \(length) exceeds the file's \(data.count - 8) remaining bytes")
         }
+        guard length <= 100_000_000 else { throw fail("header length \(length) exceeds the format's 100 MB limit") }
         let headerEnd = 8 + Int(length)
         let header = data.subdata(in: 8..<headerEnd)
+        guard header.first == UInt8(ascii: "{") else { throw fail("header does not start with '{'") }
+        guard Self.nestingDepth(header) <= 16 else { throw fail("header JSON nests deeper than 16 levels") }
         guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
@@ -84,6 +87,25 @@ public struct Safetensors: Sendable {
         self.entries = entries
         self.payload = data.subdata(in: headerEnd..<data.count)
         self.path = path
+    }
+
+    /// The deepest nesting of brackets outside strings, found before parsing, so that a hostile
+    /// header cannot exhaust the stack of a recursive JSON parser.
+    private static func nestingDepth(_ json: Data) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     private static func entry(name: String, _ value: Any, fail: (String) -> FileFormatError) throws -> Entry {
