@@ -25,7 +25,8 @@ public struct TrainedModel: Sendable {
                 guard section.preconditioning == "edm" else {
                     throw fail("denoiser preconditioning '\(section.preconditioning)' is unknown; expected 'edm'")
                 }
-                guard section.sigmaData > 0, section.sigmaMin > 0, section.sigmaMax > section.sigmaMin else {
+                guard section.sigmaData > 0, section.sigmaMin > 0, section.sigmaMax > section.sigmaMin,
+                      section.sigmaData.isFinite, section.sigmaMax.isFinite else {
                     throw fail("denoiser sigma_data, sigma_min, sigma_max must be positive with sigma_min < sigma_max")
                 }
                 let network = try section.network.denoiserNetwork()
@@ -38,8 +39,8 @@ public struct TrainedModel: Sendable {
             }
             if let section = config.classifier {
                 let levels = section.levels
-                guard levels.sigmaMin > 0, levels.sigmaMax > levels.sigmaMin, levels.count >= 2 else {
-                    throw fail("classifier levels need 0 < sigma_min < sigma_max and count ≥ 2")
+                guard levels.sigmaMin > 0, levels.sigmaMax > levels.sigmaMin, levels.sigmaMax.isFinite, levels.count >= 2 else {
+                    throw fail("classifier levels need 0 < sigma_min < sigma_max < ∞ and count ≥ 2")
                 }
                 let network = try section.network.classifierNetwork()
                 guard network.classes == levels.count else {

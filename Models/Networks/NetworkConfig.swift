@@ -53,6 +53,29 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
         return value
     }
 
+    /// The largest width, depth and sample size a config may ask for, so that a hostile
+    /// checkpoint cannot make the reader build an enormous network before its tensors are checked.
+    static let maxWidth = 1 << 16, maxDepth = 64, maxSampleValues = 1 << 24
+
+    /// Checks the sample shape and every size field against the limits.
+    func checkLimits() throws {
+        func bad(_ field: String, _ value: Any) -> NetworkConfigError {
+            .invalid(architecture: architecture, field: field, value: "\(value)")
+        }
+        guard !sampleShape.isEmpty, sampleShape.allSatisfy({ (1...Self.maxWidth).contains($0) }),
+              sampleShape.reduce(1, { $0 * $1 }) <= Self.maxSampleValues else { throw bad("sample_shape", sampleShape) }
+        let widths: [(String, Int?)] = [("hidden", hidden), ("groups", groups), ("embedding_features", embeddingFeatures),
+                                        ("embedding_width", embeddingWidth), ("classes", classes)]
+        for (field, value) in widths {
+            if let value, !(1...Self.maxWidth).contains(value) { throw bad(field, value) }
+        }
+        if let depth, !(1...Self.maxDepth).contains(depth) { throw bad("depth", depth) }
+        if let channels, channels.count > Self.maxDepth || !channels.allSatisfy({ (1...Self.maxWidth).contains($0) }) {
+            throw bad("channels", channels)
+        }
+        if let f = embeddingMaxFrequency, !(f.isFinite && f > 0 && f < 1e6) { throw bad("embedding_max_frequency", f) }
+    }
+
     /// The architectures of denoiser networks.
     public static let denoiserArchitectures = ["mlp-denoiser", "unet"]
     /// The architectures of classifier networks.
@@ -60,6 +83,7 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
 
     /// The denoiser network this config describes.
     public func denoiserNetwork() throws -> any DenoiserNetwork {
+        try checkLimits()
         switch architecture {
         case "mlp-denoiser": return try MLPDenoiserNetwork(self)
         case "unet": return try UNetNetwork(self)
@@ -69,6 +93,7 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
 
     /// The classifier network this config describes.
     public func classifierNetwork() throws -> any ClassifierNetwork {
+        try checkLimits()
         switch architecture {
         case "mlp-classifier": return try MLPClassifierNetwork(self)
         case "cnn-classifier": return try CNNClassifierNetwork(self)

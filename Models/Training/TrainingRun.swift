@@ -106,8 +106,15 @@ public struct TrainingRun: Sendable {
     /// Adds wall-clock time to the record.
     public mutating func addSeconds(_ seconds: Double) { config.training!.seconds += seconds }
 
-    /// The model as it stands (EMA weights).
-    public func model() throws -> TrainedModel { try TrainedModel(checkpoint: try checkpoint(weightsOnly: true)) }
+    /// The model as it stands: the EMA weights (what checkpoints hold), or the raw weights.
+    public func model(raw: Bool = false) throws -> TrainedModel {
+        guard raw else { return try TrainedModel(checkpoint: try checkpoint(weightsOnly: true)) }
+        var copy = self
+        copy.denoiserState.ema = denoiserState.weights
+        copy.classifierState.ema = classifierState.weights
+        copy.labelState?.ema = labelState!.weights
+        return try TrainedModel(checkpoint: try copy.checkpoint(weightsOnly: true))
+    }
 
     /// The checkpoint: EMA weights of each network and, unless `weightsOnly`, the optimiser state.
     public func checkpoint(weightsOnly: Bool = false) throws -> Checkpoint {
