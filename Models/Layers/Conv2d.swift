@@ -49,12 +49,11 @@ public struct Conv2d: Sendable {
         return out
     }
 
-    /// The im2col matrix `[N·H·W, 9·in]` of a `[N, H, W, in]` map.
+    /// The im2col matrix `[N·H·W, 9·in]` of a `[N, H, W, in]` map (taps outside the map are 0).
     private func columns(_ x: Tensor) -> [Float] {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let k = taps * c
-        var cols = [Float](repeating: 0, count: n * h * w * k)
-        cols.withUnsafeMutableBufferPointer { pc in
+        return uninitializedFloats(n * h * w * k) { pc in
             x.scalars.withUnsafeBufferPointer { px in
                 for s in 0..<n {
                     for y in 0..<h {
@@ -62,12 +61,14 @@ public struct Conv2d: Sendable {
                             let row = ((s * h + y) * w + xx) * k
                             for ky in 0..<3 {
                                 let sy = y + ky - 1
-                                guard sy >= 0 && sy < h else { continue }
                                 for kx in 0..<3 {
-                                    let sx = xx + kx - 1
-                                    guard sx >= 0 && sx < w else { continue }
-                                    let src = ((s * h + sy) * w + sx) * c, dst = row + (ky * 3 + kx) * c
-                                    for j in 0..<c { pc[dst + j] = px[src + j] }
+                                    let sx = xx + kx - 1, dst = row + (ky * 3 + kx) * c
+                                    if sy >= 0 && sy < h && sx >= 0 && sx < w {
+                                        let src = ((s * h + sy) * w + sx) * c
+                                        for j in 0..<c { pc[dst + j] = px[src + j] }
+                                    } else {
+                                        for j in 0..<c { pc[dst + j] = 0 }
+                                    }
                                 }
                             }
                         }
@@ -75,7 +76,6 @@ public struct Conv2d: Sendable {
                 }
             }
         }
-        return cols
     }
 
     /// Convolves `x` (`[N, H, W, in]`) to `[N, H, W, out]`.
@@ -84,10 +84,9 @@ public struct Conv2d: Sendable {
                      "Conv2d: input shape \(x.shape), expected [N, H, W, \(inChannels)]")
         let pixels = x.count / inChannels, k = taps * inChannels
         let cols = kernel == 1 ? x.scalars : columns(x)
-        var y = [Float](repeating: 0, count: pixels * outChannels)
-        w.withUnsafeBufferPointer { pw in
+        let y = w.withUnsafeBufferPointer { pw in
             let wp = kernel == 1 ? Array(pw[weight.range]) : permutedWeights(pw)
-            y.withUnsafeMutableBufferPointer { py in
+            return uninitializedFloats(pixels * outChannels) { py in
                 for p in 0..<pixels { for o in 0..<outChannels { py[p * outChannels + o] = pw[bias.offset + o] } }
                 cols.withUnsafeBufferPointer { pc in
                     wp.withUnsafeBufferPointer { pwp in
@@ -105,7 +104,7 @@ public struct Conv2d: Sendable {
     public func backward(_ dy: Tensor, _ cache: Cache, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let pixels = dy.count / outChannels, k = taps * inChannels
         var dWp = [Float](repeating: 0, count: weight.count)
-        var dcols = [Float](repeating: 0, count: pixels * k)
+        var dcols = uninitializedFloats(pixels * k) { _ in }   // overwritten by the gemm (β = 0)
         dy.scalars.withUnsafeBufferPointer { pdy in
             cache.columns.withUnsafeBufferPointer { pc in
                 dWp.withUnsafeMutableBufferPointer { pdw in
@@ -136,24 +135,25 @@ public struct Conv2d: Sendable {
         return Tensor(shape: cache.inputShape, scalars: columnsToImage(dcols, shape: cache.inputShape))
     }
 
-    /// col2im: adds each column block back onto the input pixel it was copied from.
+    /// col2im as a gather: each input pixel sums the column blocks of the output pixels whose
+    /// neighbourhoods held it (written once, no separate zeroing pass).
     private func columnsToImage(_ dcols: [Float], shape: [Int]) -> [Float] {
         let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let k = taps * c
-        var dx = [Float](repeating: 0, count: n * h * w * c)
-        dx.withUnsafeMutableBufferPointer { pdx in
+        return uninitializedFloats(n * h * w * c) { pdx in
             dcols.withUnsafeBufferPointer { pc in
                 for s in 0..<n {
                     for y in 0..<h {
                         for xx in 0..<w {
-                            let row = ((s * h + y) * w + xx) * k
+                            let dst = ((s * h + y) * w + xx) * c
+                            for j in 0..<c { pdx[dst + j] = 0 }
                             for ky in 0..<3 {
-                                let sy = y + ky - 1
-                                guard sy >= 0 && sy < h else { continue }
+                                let oy = y - ky + 1
+                                guard oy >= 0 && oy < h else { continue }
                                 for kx in 0..<3 {
-                                    let sx = xx + kx - 1
-                                    guard sx >= 0 && sx < w else { continue }
-                                    let dst = ((s * h + sy) * w + sx) * c, src = row + (ky * 3 + kx) * c
+                                    let ox = xx - kx + 1
+                                    guard ox >= 0 && ox < w else { continue }
+                                    let src = ((s * h + oy) * w + ox) * k + (ky * 3 + kx) * c
                                     for j in 0..<c { pdx[dst + j] += pc[src + j] }
                                 }
                             }
@@ -162,6 +162,14 @@ public struct Conv2d: Sendable {
                 }
             }
         }
-        return dx
+    }
+}
+
+/// An array of `count` floats whose every element `body` writes (no zeroing pass first).
+@inline(__always)
+func uninitializedFloats(_ count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        body(buffer)
+        initialized = count
     }
 }

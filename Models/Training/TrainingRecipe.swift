@@ -21,7 +21,7 @@ public struct TrainingRecipe: Sendable {
     static func toy2D(_ data: any TrainingDataset, seed: UInt64) -> TrainingRecipe {
         let denoiser = NetworkConfig(architecture: "mlp-denoiser", sampleShape: [2], hidden: 128, depth: 4,
                                      embeddingFeatures: 32, embeddingMaxFrequency: 32)
-        let classifier = NetworkConfig(architecture: "mlp-classifier", sampleShape: [2], hidden: 128, depth: 3,
+        let classifier = NetworkConfig(architecture: "mlp-classifier", sampleShape: [2], hidden: 64, depth: 2,
                                        classes: levels.count, scaleInput: true)
         return TrainingRecipe(
             dataset: data.name,
@@ -38,10 +38,10 @@ public struct TrainingRecipe: Sendable {
         let shape = data.sampleShape
         let denoiser = NetworkConfig(architecture: "unet", sampleShape: shape, channels: [32, 64], groups: 8,
                                      embeddingFeatures: 32, embeddingMaxFrequency: 32, embeddingWidth: 64)
-        let classifier = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 128,
-                                       channels: [32, 64, 128], classes: levels.count, scaleInput: true)
-        let labels = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 128,
-                                   channels: [32, 64, 128], classes: 10, scaleInput: false)
+        let classifier = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 64,
+                                       channels: [16, 32, 64], classes: levels.count, scaleInput: true)
+        let labels = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 64,
+                                   channels: [16, 32, 64], classes: 10, scaleInput: false)
         return TrainingRecipe(
             dataset: data.name,
             denoiser: DenoiserSection(network: denoiser, sigmaData: data.sigmaData, sigmaMin: 0.002, sigmaMax: 80),
