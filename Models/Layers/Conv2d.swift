@@ -4,21 +4,21 @@ import ScoreKitCore
 /// channels-last feature maps `[N, H, W, C]`. Weights are stored in PyTorch's layout
 /// `[out, in, k, k]`.
 ///
-/// 3×3 runs as im2col + one sgemm for the whole batch: each output pixel gets a row of its nine
-/// input neighbourhoods (`[N·H·W, 9·in]`, taps outer, channels inner so every copy is a
-/// contiguous run of `in` values), and `Y = cols·W'ᵀ` with `W'` the weights permuted to
-/// `[out, 9, in]`. Backward: `dW' = dYᵀ·cols`, `dcols = dY·W'`, scattered back (col2im).
-/// 1×1 is a plain matrix product over pixels.
+/// 3×3 runs as im2col + sgemm, in chunks of output pixels so the column matrix stays in
+/// cache: each output pixel gets a row of its nine input neighbourhoods (`[pixels, 9·in]`, taps
+/// outer, channels inner, so every copy is a contiguous run of `in` values), and
+/// `Y = cols·W'ᵀ` with `W'` the weights permuted to `[out, 9, in]`. Backward rebuilds each
+/// chunk's columns: `dW' += dYᵀ·cols`, `dcols = dY·W'`, scattered back onto the input (col2im).
+/// 1×1 is one matrix product over all pixels.
 public struct Conv2d: Sendable {
     /// Input and output channels, and the kernel size (1 or 3).
     public let inChannels: Int, outChannels: Int, kernel: Int
     /// `[out, in, k, k]` and `[out]`.
     public let weight: ParameterSlot, bias: ParameterSlot
 
-    /// What the backward pass needs: the im2col matrix (or the input, for 1×1) and the input shape.
+    /// What the backward pass needs: the input.
     public struct Cache: Sendable {
-        let columns: [Float]
-        let inputShape: [Int]
+        let input: Tensor
     }
 
     /// Registers `name.weight` and `name.bias` (PyTorch's uniform ±1/√(in·k²), or zeros).
@@ -35,6 +35,10 @@ public struct Conv2d: Sendable {
     }
 
     private var taps: Int { kernel * kernel }
+    /// Columns per output pixel.
+    private var width: Int { taps * inChannels }
+    /// Output pixels per chunk: about 64 K floats of columns (256 KB).
+    private var chunk: Int { max(32, 65_536 / width) }
 
     /// The weights as `[out, taps, in]` (im2col's column order).
     private func permutedWeights(_ w: UnsafeBufferPointer<Float>) -> [Float] {
@@ -49,30 +53,43 @@ public struct Conv2d: Sendable {
         return out
     }
 
-    /// The im2col matrix `[N·H·W, 9·in]` of a `[N, H, W, in]` map (taps outside the map are 0).
-    private func columns(_ x: Tensor) -> [Float] {
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let k = taps * c
-        return uninitializedFloats(n * h * w * k) { pc in
-            x.scalars.withUnsafeBufferPointer { px in
-                for s in 0..<n {
-                    for y in 0..<h {
-                        for xx in 0..<w {
-                            let row = ((s * h + y) * w + xx) * k
-                            for ky in 0..<3 {
-                                let sy = y + ky - 1
-                                for kx in 0..<3 {
-                                    let sx = xx + kx - 1, dst = row + (ky * 3 + kx) * c
-                                    if sy >= 0 && sy < h && sx >= 0 && sx < w {
-                                        let src = ((s * h + sy) * w + sx) * c
-                                        for j in 0..<c { pc[dst + j] = px[src + j] }
-                                    } else {
-                                        for j in 0..<c { pc[dst + j] = 0 }
-                                    }
-                                }
-                            }
-                        }
+    /// The im2col rows of output pixels `first ..< first + rows` of the map `x` (`[N, H, W, in]`
+    /// with `shape`); taps outside the map are 0.
+    private func columns(_ px: UnsafeBufferPointer<Float>, shape: [Int], first: Int, rows: Int,
+                         into pc: UnsafeMutablePointer<Float>) {
+        let (h, w, c) = (shape[1], shape[2], shape[3])
+        let k = width
+        for r in 0..<rows {
+            let p = first + r, s = p / (h * w), y = (p / w) % h, xx = p % w
+            for ky in 0..<3 {
+                let sy = y + ky - 1
+                for kx in 0..<3 {
+                    let sx = xx + kx - 1, dst = pc + (r * k + (ky * 3 + kx) * c)
+                    if sy >= 0 && sy < h && sx >= 0 && sx < w {
+                        dst.update(from: px.baseAddress! + ((s * h + sy) * w + sx) * c, count: c)
+                    } else {
+                        dst.update(repeating: 0, count: c)
                     }
+                }
+            }
+        }
+    }
+
+    /// col2im for a chunk: adds each column block onto the input pixel it was copied from.
+    private func addColumns(_ pc: UnsafePointer<Float>, shape: [Int], first: Int, rows: Int,
+                            into pdx: UnsafeMutableBufferPointer<Float>) {
+        let (h, w, c) = (shape[1], shape[2], shape[3])
+        let k = width
+        for r in 0..<rows {
+            let p = first + r, s = p / (h * w), y = (p / w) % h, xx = p % w
+            for ky in 0..<3 {
+                let sy = y + ky - 1
+                guard sy >= 0 && sy < h else { continue }
+                for kx in 0..<3 {
+                    let sx = xx + kx - 1
+                    guard sx >= 0 && sx < w else { continue }
+                    let dst = pdx.baseAddress! + ((s * h + sy) * w + sx) * c, src = pc + (r * k + (ky * 3 + kx) * c)
+                    for j in 0..<c { dst[j] += src[j] }
                 }
             }
         }
@@ -82,41 +99,70 @@ public struct Conv2d: Sendable {
     public func forward(_ x: Tensor, _ w: [Float]) -> (Tensor, Cache) {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels,
                      "Conv2d: input shape \(x.shape), expected [N, H, W, \(inChannels)]")
-        let pixels = x.count / inChannels, k = taps * inChannels
-        let cols = kernel == 1 ? x.scalars : columns(x)
+        let pixels = x.count / inChannels, k = width, step = chunk
         let y = w.withUnsafeBufferPointer { pw in
             let wp = kernel == 1 ? Array(pw[weight.range]) : permutedWeights(pw)
             return uninitializedFloats(pixels * outChannels) { py in
-                for p in 0..<pixels { for o in 0..<outChannels { py[p * outChannels + o] = pw[bias.offset + o] } }
-                cols.withUnsafeBufferPointer { pc in
+                let b = pw.baseAddress! + bias.offset
+                for p in 0..<pixels { (py.baseAddress! + p * outChannels).update(from: b, count: outChannels) }
+                x.scalars.withUnsafeBufferPointer { px in
                     wp.withUnsafeBufferPointer { pwp in
-                        BLAS.gemm(m: pixels, n: outChannels, k: k, pc.baseAddress!, pwp.baseAddress!, transposeB: true,
-                                  py.baseAddress!, beta: 1)
+                        guard kernel == 3 else {
+                            BLAS.gemm(m: pixels, n: outChannels, k: k, px.baseAddress!, pwp.baseAddress!, transposeB: true,
+                                      py.baseAddress!, beta: 1)
+                            return
+                        }
+                        var cols = [Float](repeating: 0, count: step * k)
+                        cols.withUnsafeMutableBufferPointer { pc in
+                            for first in stride(from: 0, to: pixels, by: step) {
+                                let rows = min(step, pixels - first)
+                                columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
+                                BLAS.gemm(m: rows, n: outChannels, k: k, pc.baseAddress!, pwp.baseAddress!, transposeB: true,
+                                          py.baseAddress! + first * outChannels, beta: 1)
+                            }
+                        }
                     }
                 }
             }
         }
-        return (Tensor(shape: Array(x.shape.dropLast()) + [outChannels], scalars: y),
-                Cache(columns: cols, inputShape: x.shape))
+        return (Tensor(shape: Array(x.shape.dropLast()) + [outChannels], scalars: y), Cache(input: x))
     }
 
     /// Accumulates `dW`, `db` into `g` and returns `dX`.
     public func backward(_ dy: Tensor, _ cache: Cache, _ w: [Float], _ g: inout [Float]) -> Tensor {
-        let pixels = dy.count / outChannels, k = taps * inChannels
+        let x = cache.input
+        let pixels = dy.count / outChannels, k = width, step = chunk
         var dWp = [Float](repeating: 0, count: weight.count)
-        var dcols = uninitializedFloats(pixels * k) { _ in }   // overwritten by the gemm (β = 0)
+        var dx = [Float](repeating: 0, count: x.count)
         dy.scalars.withUnsafeBufferPointer { pdy in
-            cache.columns.withUnsafeBufferPointer { pc in
-                dWp.withUnsafeMutableBufferPointer { pdw in
-                    BLAS.gemm(m: outChannels, n: k, k: pixels, pdy.baseAddress!, transposeA: true, pc.baseAddress!,
-                              pdw.baseAddress!)
-                }
-            }
-            w.withUnsafeBufferPointer { pw in
-                let wp = kernel == 1 ? Array(pw[weight.range]) : permutedWeights(pw)
-                wp.withUnsafeBufferPointer { pwp in
-                    dcols.withUnsafeMutableBufferPointer { pdc in
-                        BLAS.gemm(m: pixels, n: k, k: outChannels, pdy.baseAddress!, pwp.baseAddress!, pdc.baseAddress!)
+            x.scalars.withUnsafeBufferPointer { px in
+                w.withUnsafeBufferPointer { pw in
+                    let wp = kernel == 1 ? Array(pw[weight.range]) : permutedWeights(pw)
+                    wp.withUnsafeBufferPointer { pwp in
+                        dWp.withUnsafeMutableBufferPointer { pdw in
+                            dx.withUnsafeMutableBufferPointer { pdx in
+                                guard kernel == 3 else {
+                                    BLAS.gemm(m: outChannels, n: k, k: pixels, pdy.baseAddress!, transposeA: true, px.baseAddress!,
+                                              pdw.baseAddress!)
+                                    BLAS.gemm(m: pixels, n: k, k: outChannels, pdy.baseAddress!, pwp.baseAddress!, pdx.baseAddress!)
+                                    return
+                                }
+                                var cols = [Float](repeating: 0, count: step * k), dcols = cols
+                                cols.withUnsafeMutableBufferPointer { pc in
+                                    dcols.withUnsafeMutableBufferPointer { pdc in
+                                        for first in stride(from: 0, to: pixels, by: step) {
+                                            let rows = min(step, pixels - first)
+                                            let dyChunk = pdy.baseAddress! + first * outChannels
+                                            columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
+                                            BLAS.gemm(m: outChannels, n: k, k: rows, dyChunk, transposeA: true, pc.baseAddress!,
+                                                      pdw.baseAddress!, beta: 1)
+                                            BLAS.gemm(m: rows, n: k, k: outChannels, dyChunk, pwp.baseAddress!, pdc.baseAddress!)
+                                            addColumns(pdc.baseAddress!, shape: x.shape, first: first, rows: rows, into: pdx)
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -131,37 +177,7 @@ public struct Conv2d: Sendable {
                 }
             }
         }
-        guard kernel == 3 else { return Tensor(shape: cache.inputShape, scalars: dcols) }
-        return Tensor(shape: cache.inputShape, scalars: columnsToImage(dcols, shape: cache.inputShape))
-    }
-
-    /// col2im as a gather: each input pixel sums the column blocks of the output pixels whose
-    /// neighbourhoods held it (written once, no separate zeroing pass).
-    private func columnsToImage(_ dcols: [Float], shape: [Int]) -> [Float] {
-        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
-        let k = taps * c
-        return uninitializedFloats(n * h * w * c) { pdx in
-            dcols.withUnsafeBufferPointer { pc in
-                for s in 0..<n {
-                    for y in 0..<h {
-                        for xx in 0..<w {
-                            let dst = ((s * h + y) * w + xx) * c
-                            for j in 0..<c { pdx[dst + j] = 0 }
-                            for ky in 0..<3 {
-                                let oy = y - ky + 1
-                                guard oy >= 0 && oy < h else { continue }
-                                for kx in 0..<3 {
-                                    let ox = xx - kx + 1
-                                    guard ox >= 0 && ox < w else { continue }
-                                    let src = ((s * h + oy) * w + ox) * k + (ky * 3 + kx) * c
-                                    for j in 0..<c { pdx[dst + j] += pc[src + j] }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        return Tensor(shape: x.shape, scalars: dx)
     }
 }
 

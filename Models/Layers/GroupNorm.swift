@@ -35,36 +35,40 @@ public struct GroupNorm: Sendable {
         let size = Float(pixels * perGroup)
         var xhat = x, y = x
         var inverseStd = [Float](repeating: 0, count: n * groups)
-        var sums = [Float](repeating: 0, count: c)
+        var sums = [Float](repeating: 0, count: c), mean = sums, inv = sums
+        // Per-channel sums (inner loops along contiguous channels), reduced per group.
+        func groupValues(_ sums: [Float], _ f: (Float) -> Float, into out: inout [Float]) -> [Float] {
+            var perGroupValue = [Float](repeating: 0, count: groups)
+            for g in 0..<groups {
+                var t: Float = 0
+                for j in (g * perGroup)..<((g + 1) * perGroup) { t += sums[j] }
+                perGroupValue[g] = f(t)
+                for j in (g * perGroup)..<((g + 1) * perGroup) { out[j] = perGroupValue[g] }
+            }
+            return perGroupValue
+        }
         xhat.scalars.withUnsafeMutableBufferPointer { ph in
             for s in 0..<n {
-                let base = s * pixels * c
-                // Means per group from per-channel sums (the inner loops run along contiguous channels).
-                for j in 0..<c { sums[j] = 0 }
-                for p in 0..<pixels { for j in 0..<c { sums[j] += ph[base + p * c + j] } }
-                var mean = [Float](repeating: 0, count: c)
-                for g in 0..<groups {
-                    var t: Float = 0
-                    for j in (g * perGroup)..<((g + 1) * perGroup) { t += sums[j] }
-                    for j in (g * perGroup)..<((g + 1) * perGroup) { mean[j] = t / size }
+                let sample = ph.baseAddress! + s * pixels * c
+                sums.withUnsafeMutableBufferPointer { ps in
+                    for j in 0..<c { ps[j] = 0 }
+                    for p in 0..<pixels { let row = sample + p * c; for j in 0..<c { ps[j] += row[j] } }
                 }
-                for j in 0..<c { sums[j] = 0 }
-                for p in 0..<pixels {
-                    for j in 0..<c {
-                        let d = ph[base + p * c + j] - mean[j]
-                        ph[base + p * c + j] = d
-                        sums[j] += d * d
+                _ = groupValues(sums, { $0 / size }, into: &mean)
+                sums.withUnsafeMutableBufferPointer { ps in
+                    mean.withUnsafeBufferPointer { pm in
+                        for j in 0..<c { ps[j] = 0 }
+                        for p in 0..<pixels {
+                            let row = sample + p * c
+                            for j in 0..<c { let d = row[j] - pm[j]; row[j] = d; ps[j] += d * d }
+                        }
                     }
                 }
-                var inv = [Float](repeating: 0, count: c)
-                for g in 0..<groups {
-                    var t: Float = 0
-                    for j in (g * perGroup)..<((g + 1) * perGroup) { t += sums[j] }
-                    let r = 1 / (t / size + epsilon).squareRoot()
-                    inverseStd[s * groups + g] = r
-                    for j in (g * perGroup)..<((g + 1) * perGroup) { inv[j] = r }
+                let r = groupValues(sums, { 1 / ($0 / size + epsilon).squareRoot() }, into: &inv)
+                for g in 0..<groups { inverseStd[s * groups + g] = r[g] }
+                inv.withUnsafeBufferPointer { pi in
+                    for p in 0..<pixels { let row = sample + p * c; for j in 0..<c { row[j] *= pi[j] } }
                 }
-                for p in 0..<pixels { for j in 0..<c { ph[base + p * c + j] *= inv[j] } }
             }
         }
         xhat.scalars.withUnsafeBufferPointer { ph in
@@ -72,7 +76,8 @@ public struct GroupNorm: Sendable {
                 y.scalars.withUnsafeMutableBufferPointer { py in
                     let gamma = pw.baseAddress! + scale.offset, beta = pw.baseAddress! + shift.offset
                     for q in 0..<(n * pixels) {
-                        for j in 0..<c { py[q * c + j] = ph[q * c + j] * gamma[j] + beta[j] }
+                        let src = ph.baseAddress! + q * c, dst = py.baseAddress! + q * c
+                        for j in 0..<c { dst[j] = src[j] * gamma[j] + beta[j] }
                     }
                 }
             }
@@ -87,7 +92,7 @@ public struct GroupNorm: Sendable {
         let size = Float(pixels * perGroup)
         var dx = dy
         let xhat = cache.normalised
-        var sumD = [Float](repeating: 0, count: c), sumDX = [Float](repeating: 0, count: c)
+        var sumD = [Float](repeating: 0, count: c), sumDX = sumD, meanD = sumD, meanDX = sumD, inv = sumD
         dx.scalars.withUnsafeMutableBufferPointer { pd in
             xhat.scalars.withUnsafeBufferPointer { ph in
                 w.withUnsafeBufferPointer { pw in
@@ -96,19 +101,22 @@ public struct GroupNorm: Sendable {
                         let dGamma = pg.baseAddress! + scale.offset, dBeta = pg.baseAddress! + shift.offset
                         for s in 0..<n {
                             let base = s * pixels * c
-                            for j in 0..<c { sumD[j] = 0; sumDX[j] = 0 }
-                            for p in 0..<pixels {
-                                for j in 0..<c {
-                                    let i = base + p * c + j, d = pd[i], h = ph[i]
-                                    dGamma[j] += d * h
-                                    dBeta[j] += d
-                                    let dh = d * gamma[j]
-                                    pd[i] = dh
-                                    sumD[j] += dh
-                                    sumDX[j] += dh * h
+                            sumD.withUnsafeMutableBufferPointer { a in
+                                sumDX.withUnsafeMutableBufferPointer { b in
+                                    for j in 0..<c { a[j] = 0; b[j] = 0 }
+                                    for p in 0..<pixels {
+                                        let d = pd.baseAddress! + base + p * c, h = ph.baseAddress! + base + p * c
+                                        for j in 0..<c {
+                                            dGamma[j] += d[j] * h[j]
+                                            dBeta[j] += d[j]
+                                            let dh = d[j] * gamma[j]
+                                            d[j] = dh
+                                            a[j] += dh
+                                            b[j] += dh * h[j]
+                                        }
+                                    }
                                 }
                             }
-                            var meanD = [Float](repeating: 0, count: c), meanDX = meanD, inv = meanD
                             for grp in 0..<groups {
                                 var a: Float = 0, b: Float = 0
                                 for j in (grp * perGroup)..<((grp + 1) * perGroup) { a += sumD[j]; b += sumDX[j] }
@@ -118,10 +126,14 @@ public struct GroupNorm: Sendable {
                                     inv[j] = cache.inverseStd[s * groups + grp]
                                 }
                             }
-                            for p in 0..<pixels {
-                                for j in 0..<c {
-                                    let i = base + p * c + j
-                                    pd[i] = inv[j] * (pd[i] - meanD[j] - ph[i] * meanDX[j])
+                            meanD.withUnsafeBufferPointer { md in
+                                meanDX.withUnsafeBufferPointer { mdx in
+                                    inv.withUnsafeBufferPointer { pi in
+                                        for p in 0..<pixels {
+                                            let d = pd.baseAddress! + base + p * c, h = ph.baseAddress! + base + p * c
+                                            for j in 0..<c { d[j] = pi[j] * (d[j] - md[j] - h[j] * mdx[j]) }
+                                        }
+                                    }
                                 }
                             }
                         }

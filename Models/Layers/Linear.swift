@@ -34,7 +34,7 @@ public struct Linear: Sendable {
         w.withUnsafeBufferPointer { pw in
             y.withUnsafeMutableBufferPointer { py in
                 if let bias {
-                    for r in 0..<m { for o in 0..<outputs { py[r * outputs + o] = pw[bias.offset + o] } }
+                    for r in 0..<m { (py.baseAddress! + r * outputs).update(from: pw.baseAddress! + bias.offset, count: outputs) }
                 }
                 x.scalars.withUnsafeBufferPointer { px in
                     BLAS.gemm(m: m, n: outputs, k: inputs, px.baseAddress!, pw.baseAddress! + weight.offset,
@@ -72,7 +72,7 @@ public struct Linear: Sendable {
 @inline(__always)
 func columnSums(_ m: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
     for r in 0..<rows {
-        let base = r * columns
-        for c in 0..<columns { out[c] += m[base + c] }
+        let row = m.baseAddress! + r * columns
+        for c in 0..<columns { out[c] += row[c] }
     }
 }

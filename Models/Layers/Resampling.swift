@@ -14,11 +14,9 @@ public enum FeatureMaps {
                 for s in 0..<n {
                     for i in 0..<(h / 2) {
                         for j in 0..<(w / 2) {
-                            let dst = ((s * h / 2 + i) * w / 2 + j) * c
-                            for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                                let src = ((s * h + 2 * i + a) * w + 2 * j + b) * c
-                                for k in 0..<c { py[dst + k] += 0.25 * px[src + k] }
-                            }
+                            let dst = py.baseAddress! + ((s * h / 2 + i) * w / 2 + j) * c
+                            let a = px.baseAddress! + ((s * h + 2 * i) * w + 2 * j) * c, b = a + w * c
+                            for k in 0..<c { dst[k] = 0.25 * ((a[k] + a[c + k]) + (b[k] + b[c + k])) }
                         }
                     }
                 }
@@ -36,8 +34,9 @@ public enum FeatureMaps {
                 for s in 0..<n {
                     for y in 0..<h {
                         for xx in 0..<w {
-                            let dst = ((s * h + y) * w + xx) * c, src = ((s * h / 2 + y / 2) * w / 2 + xx / 2) * c
-                            for k in 0..<c { pdx[dst + k] = 0.25 * pdy[src + k] }
+                            let dst = pdx.baseAddress! + ((s * h + y) * w + xx) * c
+                            let src = pdy.baseAddress! + ((s * h / 2 + y / 2) * w / 2 + xx / 2) * c
+                            for k in 0..<c { dst[k] = 0.25 * src[k] }
                         }
                     }
                 }
@@ -55,8 +54,8 @@ public enum FeatureMaps {
                 for s in 0..<n {
                     for i in 0..<h {
                         for j in 0..<w {
-                            let dst = ((s * h + i) * w + j) * c, src = ((s * h / 2 + i / 2) * w / 2 + j / 2) * c
-                            for k in 0..<c { py[dst + k] = px[src + k] }
+                            (py.baseAddress! + ((s * h + i) * w + j) * c)
+                                .update(from: px.baseAddress! + ((s * h / 2 + i / 2) * w / 2 + j / 2) * c, count: c)
                         }
                     }
                 }
@@ -74,8 +73,9 @@ public enum FeatureMaps {
                 for s in 0..<n {
                     for i in 0..<h {
                         for j in 0..<w {
-                            let src = ((s * h + i) * w + j) * c, dst = ((s * h / 2 + i / 2) * w / 2 + j / 2) * c
-                            for k in 0..<c { pdx[dst + k] += pdy[src + k] }
+                            let src = pdy.baseAddress! + ((s * h + i) * w + j) * c
+                            let dst = pdx.baseAddress! + ((s * h / 2 + i / 2) * w / 2 + j / 2) * c
+                            for k in 0..<c { dst[k] += src[k] }
                         }
                     }
                 }
@@ -94,9 +94,9 @@ public enum FeatureMaps {
             a.scalars.withUnsafeBufferPointer { pa in
                 b.scalars.withUnsafeBufferPointer { pb in
                     for p in 0..<pixels {
-                        let dst = p * (ca + cb)
-                        for k in 0..<ca { py[dst + k] = pa[p * ca + k] }
-                        for k in 0..<cb { py[dst + ca + k] = pb[p * cb + k] }
+                        let dst = py.baseAddress! + p * (ca + cb)
+                        dst.update(from: pa.baseAddress! + p * ca, count: ca)
+                        (dst + ca).update(from: pb.baseAddress! + p * cb, count: cb)
                     }
                 }
             }
@@ -107,11 +107,14 @@ public enum FeatureMaps {
     /// The gradient of `concatenate`: the channel blocks of `dy`, split at `first` channels.
     public static func split(_ dy: Tensor, first ca: Int) -> (Tensor, Tensor) {
         let c = dy.shape.last!, cb = c - ca, pixels = dy.count / c
-        var da = [Float](repeating: 0, count: pixels * ca), db = [Float](repeating: 0, count: pixels * cb)
-        dy.scalars.withUnsafeBufferPointer { p in
-            for q in 0..<pixels {
-                for k in 0..<ca { da[q * ca + k] = p[q * c + k] }
-                for k in 0..<cb { db[q * cb + k] = p[q * c + ca + k] }
+        let da = uninitializedFloats(pixels * ca) { pa in
+            dy.scalars.withUnsafeBufferPointer { p in
+                for q in 0..<pixels { (pa.baseAddress! + q * ca).update(from: p.baseAddress! + q * c, count: ca) }
+            }
+        }
+        let db = uninitializedFloats(pixels * cb) { pb in
+            dy.scalars.withUnsafeBufferPointer { p in
+                for q in 0..<pixels { (pb.baseAddress! + q * cb).update(from: p.baseAddress! + q * c + ca, count: cb) }
             }
         }
         let outer = Array(dy.shape.dropLast())
@@ -127,8 +130,8 @@ public enum FeatureMaps {
             v.scalars.withUnsafeBufferPointer { pv in
                 for s in 0..<n {
                     for p in 0..<pixels {
-                        let base = (s * pixels + p) * c
-                        for k in 0..<c { py[base + k] += pv[s * c + k] }
+                        let row = py.baseAddress! + (s * pixels + p) * c, v = pv.baseAddress! + s * c
+                        for k in 0..<c { row[k] += v[k] }
                     }
                 }
             }
@@ -144,8 +147,8 @@ public enum FeatureMaps {
             dy.scalars.withUnsafeBufferPointer { pd in
                 for s in 0..<n {
                     for p in 0..<pixels {
-                        let base = (s * pixels + p) * c
-                        for k in 0..<c { pv[s * c + k] += pd[base + k] }
+                        let row = pd.baseAddress! + (s * pixels + p) * c, v = pv.baseAddress! + s * c
+                        for k in 0..<c { v[k] += row[k] }
                     }
                 }
             }

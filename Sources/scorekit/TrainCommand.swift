@@ -42,6 +42,7 @@ struct TrainCommand: ParsableCommand {
     var weightsOnly = false
 
     func run() throws {
+        ProcessTuning.apply()
         do { try execute() } catch let error as CLIError { throw error } catch { throw CLIError(String(describing: error)) }
     }
 
