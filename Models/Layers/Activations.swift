@@ -1,3 +1,4 @@
+import CScoreKitKernels
 import Foundation
 import ScoreKitCore
 
@@ -33,27 +34,25 @@ func vectorSigmoid(_ x: Float) -> Float { 1 / (1 + vectorExp(-x)) }
 
 /// SiLU (swish): `y = x·sigmoid(x)`; `dy/dx = s·(1 + x·(1 − s))` with `s = sigmoid(x)`.
 public enum SiLU {
-    /// `x·sigmoid(x)` element-wise.
+    /// `x·sigmoid(x)` element-wise (the C kernel picks AVX-512, AVX2 or SSE2 at load time).
     public static func forward(_ x: Tensor) -> Tensor {
-        var y = x
-        y.scalars.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { let v = p[i]; p[i] = v * vectorSigmoid(v) }
+        let y = uninitializedFloats(x.count) { py in
+            x.scalars.withUnsafeBufferPointer { px in scorekit_silu_forward(px.baseAddress!, py.baseAddress!, x.count) }
         }
-        return y
+        return Tensor(shape: x.shape, scalars: y)
     }
 
     /// `dX` given the forward input `x`.
     public static func backward(_ dy: Tensor, input x: Tensor) -> Tensor {
-        var dx = dy
-        dx.scalars.withUnsafeMutableBufferPointer { pd in
+        precondition(dy.count == x.count, "SiLU.backward: \(dy.count) gradients for \(x.count) inputs")
+        let dx = uninitializedFloats(x.count) { pdx in
             x.scalars.withUnsafeBufferPointer { px in
-                for i in 0..<pd.count {
-                    let v = px[i], s = vectorSigmoid(v)
-                    pd[i] *= s * (1 + v * (1 - s))
+                dy.scalars.withUnsafeBufferPointer { pdy in
+                    scorekit_silu_backward(px.baseAddress!, pdy.baseAddress!, pdx.baseAddress!, x.count)
                 }
             }
         }
-        return dx
+        return Tensor(shape: dy.shape, scalars: dx)
     }
 }
 

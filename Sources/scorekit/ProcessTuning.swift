@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,7 @@ enum ProcessTuning {
     /// time of sampling a 2-D model. Raising the mmap and trim thresholds (glibc's `mallopt`,
     /// looked up at run time since Swift's Glibc module does not export it) removes them.
     static func apply() {
+        singleThreadedBLAS()
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
@@ -19,6 +21,19 @@ enum ProcessTuning {
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3   // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
         _ = mallopt(mmapThreshold, 64 << 20)
         _ = mallopt(trimThreshold, 256 << 20)
+        #endif
+    }
+
+    /// One OpenBLAS thread unless `OPENBLAS_NUM_THREADS` says otherwise. ScoreKit's matrix
+    /// products are small (a few hundred rows by 32–128 columns); OpenBLAS's worker threads
+    /// spin while they wait, and on a busy machine that made a U-Net training step seven times
+    /// slower than one thread.
+    static func singleThreadedBLAS() {
+        #if canImport(Glibc)
+        guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil,
+              let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_set_num_threads") else { return }
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        unsafeBitCast(symbol, to: SetThreads.self)(1)
         #endif
     }
 }
