@@ -41,6 +41,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("weights-only"), help: "Write only the sampling weights at the end (smaller; cannot be resumed).")
     var weightsOnly = false
 
+    @Flag(help: "Write the final weights as float16: half the size (implies --weights-only; how the shipped models are stored).")
+    var half = false
+
     func run() throws {
         ProcessTuning.apply()
         do { try execute() } catch let error as CLIError { throw error } catch { throw CLIError(String(describing: error)) }
@@ -92,14 +95,14 @@ struct TrainCommand: ParsableCommand {
             }
         }
         run.addSeconds(Date().timeIntervalSince(segmentStart))
-        try run.checkpoint(weightsOnly: weightsOnly).write(to: url)
+        try run.checkpoint(weightsOnly: weightsOnly || half).write(to: url, dtype: half ? .F16 : .F32)
         bar.finish()
         let record = run.config.training!
         print("trained \(run.data.name): \(record.denoiserSteps) denoiser, \(record.classifierSteps) classifier"
               + (record.labelSteps > 0 ? ", \(record.labelSteps) label-classifier" : "") + " steps")
         print(String(format: "losses      %@", smoothed.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", ")))
         print(String(format: "time        %.1f s this run, %.1f s in total", Date().timeIntervalSince(start), record.seconds))
-        print("checkpoint  \(url.path)" + (weightsOnly ? " (weights only)" : " (resumable)"))
+        print("checkpoint  \(url.path)" + (half ? " (float16 weights only)" : weightsOnly ? " (weights only)" : " (resumable)"))
     }
 
     private func duration(_ seconds: Double) -> String {

@@ -149,4 +149,19 @@ struct CheckpointTests {
         #expect(accepted + rejected == 10_000)
         #expect(rejected > 5_000)
     }
+
+    @Test func halfPrecisionRoundsToNearest() throws {
+        // Every half value converts back exactly; values between two halves go to the nearer.
+        for h in UInt16(0)...UInt16(0x7BFF) {
+            let f = halfToFloat(h)
+            #expect(floatToHalf(f) == h && floatToHalf(-f) == h | 0x8000)
+        }
+        #expect(floatToHalf(1 + 1.0 / 4096) == 0x3C00)            // below the midpoint of 1 and 1 + 2⁻¹⁰
+        #expect(floatToHalf(1 + 3.0 / 4096) == 0x3C01)            // above it
+        #expect(floatToHalf(1 + 1.0 / 2048) == 0x3C00)            // a tie goes to the even neighbour
+        #expect(floatToHalf(70000) == 0x7C00)                     // overflow: ∞
+        let c = Checkpoint(config: Self.config, tensors: [("w", Tensor(shape: [3], scalars: [0.1, -2.5, 1e-3]))])
+        let read = try Checkpoint(data: try c.encoded(dtype: .F16))
+        for (a, b) in zip(read.tensors["w"]!.scalars, [Float(0.1), -2.5, 1e-3]) { #expect(abs(a - b) <= abs(b) / 2048) }
+    }
 }

@@ -63,14 +63,17 @@ public struct Checkpoint: Sendable {
         return try Checkpoint(data: data, path: url.path)
     }
 
-    /// The file's bytes (F32 tensors in `names` order, the config in `__metadata__`).
-    public func encoded() throws -> Data {
+    /// The file's bytes (tensors in `names` order as F32, or F16 for half the size; the config
+    /// in `__metadata__`).
+    public func encoded(dtype: Safetensors.DType = .F32) throws -> Data {
         try Safetensors.encode(names.map { ($0, tensors[$0]!) },
-                               metadata: [Self.configKey: String(decoding: config, as: UTF8.self)])
+                               metadata: [Self.configKey: String(decoding: config, as: UTF8.self)], dtype: dtype)
     }
 
     /// Writes the checkpoint to `url` atomically (temporary file, then rename).
-    public func write(to url: URL) throws { try AtomicFile.write(try encoded(), to: url) }
+    public func write(to url: URL, dtype: Safetensors.DType = .F32) throws {
+        try AtomicFile.write(try encoded(dtype: dtype), to: url)
+    }
 
     /// Whether any tensor's name starts with `prefix`.
     public func hasGroup(_ prefix: String) -> Bool { names.contains { $0.hasPrefix(prefix) } }
