@@ -40,8 +40,8 @@ public struct TrainingRecipe: Sendable {
                                      embeddingFeatures: 32, embeddingMaxFrequency: 32, embeddingWidth: 64)
         let classifier = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 64,
                                        channels: [16, 32, 64], classes: levels.count, scaleInput: true)
-        let labels = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 64,
-                                   channels: [16, 32, 64], classes: 10, scaleInput: false)
+        let labels = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 128,
+                                   channels: [32, 64], classes: 10, scaleInput: false)
         return TrainingRecipe(
             dataset: data.name,
             denoiser: DenoiserSection(network: denoiser, sigmaData: data.sigmaData, sigmaMin: 0.002, sigmaMax: 80),

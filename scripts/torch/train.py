@@ -61,11 +61,12 @@ class ToyData:
 
 
 class DigitsData:
-    """The 1500 training digits of Models/Resources/digits.csv, scaled to [-1, 1] by v/8 - 1."""
+    """The 1500 training digits of Models/Resources/digits.csv (heldout = 0), scaled to [-1, 1] by v/8 - 1."""
 
     def __init__(self, seed):
         rows = [l for l in (ROOT / "Models/Resources/digits.csv").read_text().splitlines() if l and not l.startswith("#")][1:]
-        values = np.array([[int(v) for v in r.split(",")] for r in rows])[:1500]
+        values = np.array([[int(v) for v in r.split(",")] for r in rows])
+        values = values[values[:, 65] == 0]
         self.images = torch.tensor(values[:, :64] / 8 - 1, dtype=torch.float32).view(-1, 1, 8, 8)
         self.labels = torch.tensor(values[:, 64])
         self.gen = torch.Generator().manual_seed(seed)
