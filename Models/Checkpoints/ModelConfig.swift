@@ -17,13 +17,19 @@ import ScoreKitCore
 /// sampling (the EMA weights), `label_classifier.<parameter>` a digit classifier, and
 /// `train.*` the optimiser state of a resumable training run.
 public struct ModelConfig: Codable, Sendable, Equatable {
+    /// Always `scorekit-model`.
     public var format = ModelConfig.formatName
+    /// The config's version (1).
     public var version = 1
     /// The data set it was trained on, if any.
     public var dataset: String?
+    /// The denoiser (tensors `denoiser.*`), if any.
     public var denoiser: DenoiserSection?
+    /// The noise-level classifier (tensors `classifier.*`), if any.
     public var classifier: ClassifierSection?
+    /// A classifier of clean samples (tensors `label_classifier.*`), if any.
     public var labelClassifier: LabelClassifierSection?
+    /// How it was trained, if it was trained by ScoreKit or scripts/torch.
     public var training: TrainingRecord?
 
     /// The value of `format`.
@@ -80,13 +86,16 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
 /// The denoiser of a checkpoint: its network and EDM preconditioning.
 public struct DenoiserSection: Codable, Sendable, Hashable {
+    /// The network `F`.
     public var network: NetworkConfig
     /// Always `edm`: `D = c_skip·x + c_out·F(c_in·x, ¼·ln σ)`.
     public var preconditioning = "edm"
+    /// σ_d: the data's root mean square.
     public var sigmaData: Double
     /// The σ range it was trained for.
     public var sigmaMin: Double, sigmaMax: Double
 
+    /// A section; see the properties.
     public init(network: NetworkConfig, sigmaData: Double, sigmaMin: Double, sigmaMax: Double) {
         self.network = network
         self.sigmaData = sigmaData
@@ -97,9 +106,12 @@ public struct DenoiserSection: Codable, Sendable, Hashable {
 
 /// The noise-level classifier of a checkpoint: its network and the grid of its classes.
 public struct ClassifierSection: Codable, Sendable, Hashable {
+    /// The network, with one class per level.
     public var network: NetworkConfig
+    /// The noise levels its classes stand for.
     public var levels: NoiseLevelGrid
 
+    /// A section; see the properties.
     public init(network: NetworkConfig, levels: NoiseLevelGrid) {
         self.network = network
         self.levels = levels
@@ -108,9 +120,12 @@ public struct ClassifierSection: Codable, Sendable, Hashable {
 
 /// A classifier of clean samples into named classes (the digit classifier).
 public struct LabelClassifierSection: Codable, Sendable, Hashable {
+    /// The network.
     public var network: NetworkConfig
+    /// The name of each class.
     public var labels: [String]
 
+    /// A section; see the properties.
     public init(network: NetworkConfig, labels: [String]) {
         self.network = network
         self.labels = labels
@@ -119,6 +134,7 @@ public struct LabelClassifierSection: Codable, Sendable, Hashable {
 
 /// How a checkpoint was trained, and how far.
 public struct TrainingRecord: Codable, Sendable, Equatable {
+    /// The settings of the run.
     public var settings: TrainingSettings
     /// Steps done so far.
     public var denoiserSteps: Int, classifierSteps: Int, labelSteps: Int
@@ -127,6 +143,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     /// Whether the file holds the optimiser state (`train.*` tensors) to resume from.
     public var resumable: Bool
 
+    /// A record; see the properties.
     public init(settings: TrainingSettings, denoiserSteps: Int, classifierSteps: Int, labelSteps: Int, seconds: Double,
                 resumable: Bool) {
         self.settings = settings
@@ -140,6 +157,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
 
 /// The settings of a training run (the recipe's defaults, possibly overridden).
 public struct TrainingSettings: Codable, Sendable, Hashable {
+    /// The seed of every random draw of the run.
     public var seed: UInt64
     /// Denoiser: steps, batch, Adam's peak learning rate, warm-up steps, final rate (fraction).
     public var steps: Int, batch: Int, learningRate: Double, warmup: Int, finalLearningRate: Double
@@ -152,6 +170,7 @@ public struct TrainingSettings: Codable, Sendable, Hashable {
     /// Label classifier (digits only; 0 steps elsewhere): steps, batch, learning rate.
     public var labelSteps: Int, labelBatch: Int, labelLearningRate: Double
 
+    /// Settings; see the properties.
     public init(seed: UInt64, steps: Int, batch: Int, learningRate: Double, warmup: Int, finalLearningRate: Double,
                 emaDecay: Double, gradientClip: Double, pMean: Double, pStd: Double, classifierSteps: Int,
                 classifierBatch: Int, classifierLearningRate: Double, labelSteps: Int = 0, labelBatch: Int = 128,

@@ -3,13 +3,18 @@ import ScoreKitCore
 
 /// The networks of a model checkpoint, validated and ready to use.
 public struct TrainedModel: Sendable {
+    /// The config the file carries.
     public let config: ModelConfig
+    /// The denoiser, if the file has one.
     public let denoiser: TrainedDenoiser?
+    /// The noise-level classifier, if the file has one.
     public let noiseLevelEstimator: TrainedNoiseLevelEstimator?
+    /// The classifier of clean samples (digits), if the file has one.
     public let labelClassifier: TrainedClassifier?
 
     /// Tensor name prefixes of the sections.
     public enum Prefix {
+        /// `denoiser.`, `classifier.` and `label_classifier.`.
         public static let denoiser = "denoiser.", classifier = "classifier.", labelClassifier = "label_classifier."
     }
 

@@ -67,6 +67,7 @@ public enum DigitsDataError: Error, CustomStringConvertible {
     case missingResource
     case malformed(String)
 
+    /// The message.
     public var description: String {
         switch self {
         case .missingResource: "the digits data set (Resources/digits.csv of ScoreKitModels) is missing or unreadable"

@@ -30,6 +30,7 @@ public enum TrainingData {
 
 /// A 2-D toy as an endless stream of fresh, exact draws (standardised, so σ_data = 1).
 public struct Toy2DDataset: TrainingDataset {
+    /// Which toy.
     public let kind: Toy2D
     public var name: String { kind.rawValue }
     public var sampleShape: [Int] { [2] }
@@ -42,8 +43,11 @@ public struct Toy2DDataset: TrainingDataset {
 
 /// The digits training set (1500 images); minibatches draw rows uniformly with replacement.
 public struct DigitsDataset: TrainingDataset {
+    /// The training images `[1500, 1, 8, 8]` and their labels.
     public let images: Tensor
+    /// The labels of `images`.
     public let labels: [Int]
+    /// The images' root mean square (0.85).
     public let sigmaData: Double
     public var name: String { "digits" }
     public var sampleShape: [Int] { [1, 8, 8] }
@@ -69,6 +73,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case unknownDataset(String, valid: [String])
     case cannotResume(String)
 
+    /// The message.
     public var description: String {
         switch self {
         case let .unknownDataset(name, valid): "unknown data set '\(name)'; expected one of \(valid.joined(separator: ", "))"

@@ -57,7 +57,9 @@ public struct FourierEmbedding: Sendable, Hashable {
 /// `Linear → SiLU → Linear → SiLU`. The output (already activated) feeds each residual block's
 /// own projection.
 public struct NoiseEmbeddingMLP: Sendable {
+    /// The Fourier features.
     public let fourier: FourierEmbedding
+    /// The two linear layers.
     public let first: Linear, second: Linear
 
     /// The intermediate values the backward pass needs.

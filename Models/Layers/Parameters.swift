@@ -104,9 +104,11 @@ public enum TrainingStream {
     public static let noise: UInt32 = 19
     /// Data augmentation (shifts of the digit classifier's inputs).
     public static let augmentation: UInt32 = 20
-    /// The noise-level classifier's minibatches, levels and noise.
+    /// The noise-level classifier's minibatches.
     public static let classifierMinibatch: UInt32 = 21
+    /// The noise-level classifier's levels.
     public static let classifierLevel: UInt32 = 22
+    /// The noise-level classifier's noise.
     public static let classifierNoise: UInt32 = 23
     /// The label classifier's minibatches.
     public static let labelMinibatch: UInt32 = 24

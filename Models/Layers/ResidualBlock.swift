@@ -9,7 +9,9 @@ import ScoreKitCore
 /// `Skip` is the identity when the channel counts agree, else a 1×1 convolution. The second
 /// convolution starts at zero, so a fresh block is the identity (or its skip).
 public struct ResidualBlock: Sendable {
+    /// The layers, in the order of the formula above.
     public let norm1: GroupNorm, conv1: Conv2d, embedding: Linear, norm2: GroupNorm, conv2: Conv2d
+    /// The 1×1 skip convolution when the channel counts differ.
     public let skip: Conv2d?
 
     /// The intermediate values the backward pass needs.

@@ -9,12 +9,18 @@ import ScoreKitCore
 public struct MLPClassifierNetwork: ClassifierNetwork {
     public let config: NetworkConfig
     public let layout: ParameterLayout
+    /// The hidden layers.
     public let layers: [Linear]
+    /// The layer to the logits.
     public let output: Linear
+    /// The number of classes.
     public let classes: Int
+    /// Whether the input is divided by its RMS r, with ln r as an extra input.
     public let scaleInput: Bool
+    /// Rows per call.
     public var preferredBatch: Int { 4096 }
 
+    /// What the backward pass needs.
     public struct Tape { let inputs: [Tensor], preActivations: [Tensor], last: Tensor }
 
     /// The network a config describes (`hidden`, `depth`, `classes`, `scale_input`).
@@ -68,12 +74,18 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
 public struct CNNClassifierNetwork: ClassifierNetwork {
     public let config: NetworkConfig
     public let layout: ParameterLayout
+    /// One convolution per level (each followed by ReLU and pooling).
     public let convs: [Conv2d]
+    /// The hidden head layer and the layer to the logits.
     public let head: Linear, output: Linear
+    /// The number of classes.
     public let classes: Int
+    /// Whether the input is divided by its RMS r, with ln r given to the head.
     public let scaleInput: Bool
+    /// Rows per call.
     public var preferredBatch: Int { 512 }
 
+    /// What the backward pass needs.
     public struct Tape {
         let convCaches: [Conv2d.Cache], preActivations: [Tensor], finalShape: [Int]
         let flat: Tensor, preHead: Tensor, features: Tensor

@@ -7,11 +7,17 @@ import ScoreKitCore
 ///     h = SiLU(Linear(h))  (depth − 1 times)              layers.1 …
 ///     F = Linear(h)        (starts at zero)               out
 public struct MLPDenoiserNetwork: DenoiserNetwork {
+    /// The config it was built from.
     public let config: NetworkConfig
+    /// Its parameters.
     public let layout: ParameterLayout
+    /// The noise-label features.
     public let embedding: FourierEmbedding
+    /// The hidden layers.
     public let layers: [Linear]
+    /// The output layer.
     public let output: Linear
+    /// Rows per call.
     public var preferredBatch: Int { 4096 }
 
     /// Each layer's input and pre-activation.

@@ -15,12 +15,19 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
     public var architecture: String
     /// The shape of one input sample, e.g. `[2]` or `[1, 8, 8]`.
     public var sampleShape: [Int]
+    /// Width of the hidden layers (MLPs, the CNN head).
     public var hidden: Int?
+    /// Number of hidden layers (MLPs).
     public var depth: Int?
+    /// Channels per level (U-Net: [c0, c1]; CNN: one per convolution).
     public var channels: [Int]?
+    /// GroupNorm groups (U-Net).
     public var groups: Int?
+    /// Fourier features of the noise label (denoisers).
     public var embeddingFeatures: Int?
+    /// The highest Fourier frequency.
     public var embeddingMaxFrequency: Double?
+    /// Width of the U-Net's noise embedding.
     public var embeddingWidth: Int?
     /// Output classes of a classifier (the number of noise levels K, or 10 digits).
     public var classes: Int?
@@ -108,6 +115,7 @@ public enum NetworkConfigError: Error, Equatable, CustomStringConvertible {
     case missing(architecture: String, field: String)
     case invalid(architecture: String, field: String, value: String)
 
+    /// The message.
     public var description: String {
         switch self {
         case let .unknownArchitecture(name, valid):

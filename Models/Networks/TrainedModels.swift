@@ -15,9 +15,13 @@ public struct EDMPreconditioning: Sendable, Hashable, Codable {
     /// Preconditioning for data of standard deviation `sigmaData`.
     public init(sigmaData: Double) { self.sigmaData = sigmaData }
 
+    /// `c_skip(σ)`.
     public func cSkip(_ sigma: Double) -> Double { sigmaData * sigmaData / (sigma * sigma + sigmaData * sigmaData) }
+    /// `c_out(σ)`.
     public func cOut(_ sigma: Double) -> Double { sigma * sigmaData / (sigma * sigma + sigmaData * sigmaData).squareRoot() }
+    /// `c_in(σ)`.
     public func cIn(_ sigma: Double) -> Double { 1 / (sigma * sigma + sigmaData * sigmaData).squareRoot() }
+    /// `c_noise(σ) = ¼·ln σ`.
     public func cNoise(_ sigma: Double) -> Double { 0.25 * log(sigma) }
 }
 
@@ -29,7 +33,9 @@ public struct TrainedDenoiser: Denoiser {
     public let network: any DenoiserNetwork
     /// Its weights (the EMA weights of training).
     public let weights: [Float]
+    /// The EDM coefficients.
     public let preconditioning: EDMPreconditioning
+    /// The σ range it was trained for.
     public let sigmaRange: ClosedRange<Double>
 
     /// A denoiser from a network and its weights.
@@ -42,6 +48,7 @@ public struct TrainedDenoiser: Denoiser {
         self.sigmaRange = sigmaRange
     }
 
+    /// The shape of one sample.
     public var sampleShape: [Int] { network.sampleShape }
 
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
@@ -67,7 +74,9 @@ public struct TrainedDenoiser: Denoiser {
 /// A trained classifier with its weights: logits, log-probabilities and penultimate features
 /// for any batch (in chunks of the network's preferred size).
 public struct TrainedClassifier: Sendable {
+    /// The network.
     public let network: any ClassifierNetwork
+    /// Its weights.
     public let weights: [Float]
 
     /// A classifier from a network and its weights.
@@ -111,7 +120,9 @@ public struct TrainedClassifier: Sendable {
 
 /// A trained noise-level classifier behind `NoiseLevelEstimator`: `p(k | x)` over its grid.
 public struct TrainedNoiseLevelEstimator: NoiseLevelEstimator {
+    /// The classifier, one class per level.
     public let classifier: TrainedClassifier
+    /// The levels.
     public let grid: NoiseLevelGrid
 
     /// An estimator; the classifier must have one class per grid level.

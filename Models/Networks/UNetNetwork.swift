@@ -13,11 +13,16 @@ import ScoreKitCore
 public struct UNetNetwork: DenoiserNetwork {
     public let config: NetworkConfig
     public let layout: ParameterLayout
+    /// The noise embedding.
     public let embed: NoiseEmbeddingMLP
+    /// The layers, named as in the diagram above.
     public let convIn: Conv2d, enc0: ResidualBlock, enc1: ResidualBlock, mid: ResidualBlock, dec0: ResidualBlock
+    /// The output normalisation and convolution.
     public let normOut: GroupNorm, convOut: Conv2d
+    /// Rows per call (keeps the feature maps of one call near 1 MB per layer).
     public var preferredBatch: Int { 256 }
 
+    /// What the backward pass needs.
     public struct Tape {
         let embed: NoiseEmbeddingMLP.Cache, e: Tensor
         let convIn: Conv2d.Cache, enc0: ResidualBlock.Cache, enc1: ResidualBlock.Cache, mid: ResidualBlock.Cache

@@ -5,6 +5,7 @@ import ScoreKitCore
 /// parameter vector: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
 /// `w ← w − lr·m̂/(√v̂ + ε)` with the bias corrections `m̂ = m/(1−β₁ᵗ)`, `v̂ = v/(1−β₂ᵗ)`.
 public struct Adam: Sendable {
+    /// β₁, β₂ and ε (PyTorch's defaults).
     public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
     /// First and second moment estimates.
     public var m: [Float], v: [Float]
@@ -51,11 +52,16 @@ public struct Adam: Sendable {
 /// The learning rate at each step: a linear warm-up to `peak`, then a cosine decay to
 /// `final·peak` at the last step.
 public struct LearningRateSchedule: Sendable, Hashable, Codable {
+    /// The rate after warm-up.
     public var peak: Double
+    /// Warm-up steps.
     public var warmup: Int
+    /// All steps.
     public var total: Int
+    /// The last rate, as a fraction of `peak`.
     public var final: Double
 
+    /// A schedule; see the properties.
     public init(peak: Double, warmup: Int, total: Int, final: Double = 0.1) {
         self.peak = peak
         self.warmup = warmup
