@@ -55,14 +55,15 @@ struct BenchCommand: ParsableCommand {
         for g in gemm { print("  \(g.shape.padding(toLength: 24, withPad: " ", startingAt: 0))  \(String(format: "%8.1f", g.gflops)) GFLOP/s") }
         print("\nforward throughput (samples/s)")
         let names = forward.map { $0["network"] as! String }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        print("  " + "network".padding(toLength: 34, withPad: " ", startingAt: 0) + sizes.map { String(format: "%12@", "batch \($0)") }.joined())
+        func right(_ text: String) -> String { String(repeating: " ", count: max(0, 12 - text.count)) + text }
+        print("  " + "network".padding(toLength: 50, withPad: " ", startingAt: 0) + sizes.map { right("batch \($0)") }.joined())
         for name in names {
             let row = forward.filter { ($0["network"] as! String) == name }.map { String(format: "%12.0f", $0["samples_per_second"] as! Double) }
-            print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + row.joined())
+            print("  " + name.padding(toLength: 50, withPad: " ", startingAt: 0) + row.joined())
         }
         print("\ntraining step")
         for t in training {
-            print("  \(t.name.padding(toLength: 32, withPad: " ", startingAt: 0))  batch \(t.batch)  \(String(format: "%8.2f ms", 1000 * t.seconds))")
+            print("  \(t.name.padding(toLength: 42, withPad: " ", startingAt: 0))  batch \(t.batch)  \(String(format: "%8.2f ms", 1000 * t.seconds))")
         }
     }
 }
@@ -117,7 +118,7 @@ enum Benchmarks {
             let model = try builtinModel(dataset)
             if let d = model.denoiser {
                 let arch = d.network.config.architecture
-                out.append(Network(name: "\(arch) denoiser (\(dataset))") { batch, timer in
+                out.append(Network(name: "\(dataset) denoiser (\(arch))") { batch, timer in
                     let x = Tensor(repeating: 0.3, shape: [batch] + d.sampleShape), sigma = [Double](repeating: 0.7, count: batch)
                     return try timer.median { _ = try d.denoise(x, sigma: sigma) }
                 })
@@ -126,7 +127,7 @@ enum Benchmarks {
             if let e = model.noiseLevelEstimator { classifiers.append(("noise-level", e.classifier)) }
             if let l = model.labelClassifier { classifiers.append(("digit", l)) }
             for (role, c) in classifiers {
-                out.append(Network(name: "\(c.network.config.architecture) \(role) (\(dataset))") { batch, timer in
+                out.append(Network(name: "\(dataset) \(role) classifier (\(c.network.config.architecture))") { batch, timer in
                     let x = Tensor(repeating: 0.3, shape: [batch] + c.sampleShape)
                     return timer.median { _ = c.evaluate(x) }
                 })
@@ -148,7 +149,7 @@ enum Benchmarks {
             recipe.settings.steps = 1_000_000
             var run = try TrainingRun(recipe: recipe)
             let seconds = timer.median { run.step() }
-            return ("\(recipe.denoiser.network.architecture) denoiser (\(dataset))", recipe.settings.batch, seconds)
+            return ("\(dataset) denoiser (\(recipe.denoiser.network.architecture))", recipe.settings.batch, seconds)
         }
     }
 }

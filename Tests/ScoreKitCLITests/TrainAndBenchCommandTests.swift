@@ -57,7 +57,7 @@ struct TrainAndBenchCommandTests {
         let gemm = Benchmarks.sgemm(timer: timer)
         #expect(gemm.count == 4 && gemm.allSatisfy { $0.gflops > 0 })
         let networks = try Benchmarks.networks()
-        #expect(networks.map(\.name).contains { $0.hasPrefix("mlp-denoiser") } && networks.map(\.name).contains { $0.hasPrefix("unet") })
+        #expect(networks.map(\.name).contains("moons denoiser (mlp-denoiser)") && networks.map(\.name).contains("digits denoiser (unet)"))
         for network in networks { #expect(try network.forward(2, timer) > 0) }
         let steps = try Benchmarks.trainingSteps(timer: timer)
         #expect(steps.count == 2 && steps.allSatisfy { $0.seconds > 0 })
