@@ -3,7 +3,8 @@ import ScoreKit
 import Testing
 
 /// The shipped 2-D models sample their data: the sliced Wasserstein distance between model
-/// samples and fresh data is within 2× of that between two fresh data sets of the same size.
+/// samples and fresh data is within 2× of that between two fresh data sets of the same size
+/// (2000 points by default; SCOREKIT_EVAL_COUNT=10000 gives the documented figures).
 @Suite("Trained 2-D models")
 struct TrainedToyModelTests {
     /// Set SCOREKIT_MODEL_DIR to evaluate checkpoints in a folder instead of the shipped ones.
@@ -19,9 +20,15 @@ struct TrainedToyModelTests {
     @Test(arguments: Toy2D.allCases) func slicedWassersteinWithinTwiceTheDataFloor(kind: Toy2D) throws {
         let loaded = try Self.model(kind.rawValue)
         let n = Self.count
-        let (samples, spec) = try TrainedModelSampling.sample(loaded.denoiser, count: n, seed: 1)
-        let data = kind.sample(count: n, seed: 11)
-        let model = QualityMeasures.slicedWasserstein(samples, data)
+        // Four independent model sets against four fresh data sets, and the mean floor of
+        // eight data pairs: means, because one pair's distance varies by about ±30 %.
+        var distances: [Double] = [], spec = ""
+        for s in 0..<4 {
+            let (samples, used) = try TrainedModelSampling.sample(loaded.denoiser, count: n, seed: 1 + UInt64(s))
+            distances.append(QualityMeasures.slicedWasserstein(samples, kind.sample(count: n, seed: 11 + UInt64(s))))
+            spec = used
+        }
+        let model = distances.reduce(0, +) / 4
         let floor = QualityMeasures.meanDataFloor(kind, count: n)
         print("\(kind.rawValue) (\(spec)): SW(model, data) = \(model), mean SW(data, data') = \(floor), ratio \(model / floor) (n = \(n))")
         #expect(model < 2 * floor)
