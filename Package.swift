@@ -30,7 +30,9 @@ let package = Package(
             dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "ScoreKitSamplers", dependencies: ["ScoreKitCore"], path: "Samplers"),
-        .target(name: "ScoreKitModels", dependencies: ["ScoreKitCore"], path: "Models"),
+        .target(name: "CScoreKitKernels"),
+        .target(name: "ScoreKitModels", dependencies: ["ScoreKitCore", "CScoreKitKernels"], path: "Models",
+                resources: [.copy("Resources")]),
         .target(name: "ScoreKitCompare", dependencies: ["ScoreKitCore", "ScoreKitSamplers", "ScoreKitModels"]),
         .target(name: "ScoreKit", dependencies: ["ScoreKitCore", "ScoreKitSamplers", "ScoreKitModels", "ScoreKitCompare"]),
         .executableTarget(

@@ -48,8 +48,12 @@ public enum BuiltinModels {
         public let load: @Sendable () throws -> LoadedModel
     }
 
-    /// Every built-in model, in the order `scorekit models` lists them.
-    public static let all: [Entry] = [
+    /// Every built-in model, in the order `scorekit models` lists them: the exact models, then
+    /// the trained checkpoints shipped as resources (`ShippedModels.swift`).
+    public static let all: [Entry] = exactEntries + trainedEntries
+
+    /// The exact models.
+    static let exactEntries: [Entry] = [
         Entry(name: "gmm2d", kind: "exact",
               summary: "NCSN's toy: 0.8·N((5,5), I) + 0.2·N((−5,−5), I); tests mode weights") {
             LoadedModel(name: "gmm2d", mixture: gmm2d)

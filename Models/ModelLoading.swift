@@ -4,9 +4,10 @@ import ScoreKitCore
 /// Resolves what `--model` names: a built-in model, or a file.
 public enum ModelLoader {
     /// File kinds `load` understands, by extension.
-    public static let fileKinds = ["json (Gaussian mixture)"]
+    public static let fileKinds = ["json (Gaussian mixture)", "safetensors (ScoreKit checkpoint)"]
 
-    /// The built-in model `nameOrPath`, or the model in that file (`.json`: a Gaussian mixture).
+    /// The built-in model `nameOrPath`, or the model in that file (`.json`: a Gaussian mixture;
+    /// `.safetensors`: a ScoreKit checkpoint with a denoiser, and its noise-level classifier if any).
     public static func load(_ nameOrPath: String) throws -> LoadedModel {
         if let entry = BuiltinModels.entry(nameOrPath) { return try entry.load() }
         let url = URL(fileURLWithPath: nameOrPath)
@@ -21,6 +22,12 @@ public enum ModelLoader {
             do {
                 return LoadedModel(name: nameOrPath, mixture: try GaussianMixture(json: data))
             } catch let error as GaussianMixtureError {
+                throw ModelLoadError.malformed(nameOrPath, reason: error.description)
+            }
+        case "safetensors":
+            do {
+                return try TrainedModel(contentsOf: url).loaded(name: nameOrPath)
+            } catch let error as FileFormatError {
                 throw ModelLoadError.malformed(nameOrPath, reason: error.description)
             }
         default:

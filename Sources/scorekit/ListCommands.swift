@@ -32,6 +32,7 @@ struct ModelsCommand: ParsableCommand {
         for entry in BuiltinModels.all {
             print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.kind.padding(toLength: 7, withPad: " ", startingAt: 0))  \(entry.summary)")
         }
-        print("\n--model also takes a file: a Gaussian mixture as JSON, {\"kind\":\"gaussian-mixture\",\"weights\":[…],\"means\":[[…],…],\"stds\":[[…],…]}")
+        print("\n--model also takes a file: a ScoreKit checkpoint (.safetensors, from `scorekit train` or scripts/torch),")
+        print("or a Gaussian mixture as JSON, {\"kind\":\"gaussian-mixture\",\"weights\":[…],\"means\":[[…],…],\"stds\":[[…],…]}")
     }
 }

@@ -50,8 +50,11 @@ public struct Safetensors: Sendable {
         guard length <= UInt64(data.count - 8) else {
             throw fail("header length \(length) exceeds the file's \(data.count - 8) remaining bytes")
         }
+        guard length <= 100_000_000 else { throw fail("header length \(length) exceeds the format's 100 MB limit") }
         let headerEnd = 8 + Int(length)
         let header = data.subdata(in: 8..<headerEnd)
+        guard header.first == UInt8(ascii: "{") else { throw fail("header does not start with '{'") }
+        guard Self.nestingDepth(header) <= 16 else { throw fail("header JSON nests deeper than 16 levels") }
         guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
@@ -84,6 +87,25 @@ public struct Safetensors: Sendable {
         self.entries = entries
         self.payload = data.subdata(in: headerEnd..<data.count)
         self.path = path
+    }
+
+    /// The deepest nesting of brackets outside strings, found before parsing, so that a hostile
+    /// header cannot exhaust the stack of a recursive JSON parser.
+    private static func nestingDepth(_ json: Data) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     private static func entry(name: String, _ value: Any, fail: (String) -> FileFormatError) throws -> Entry {
@@ -134,20 +156,29 @@ public struct Safetensors: Sendable {
         return Tensor(shape: e.shape.isEmpty ? [1] : e.shape, scalars: values)
     }
 
-    /// The bytes of a safetensors file holding `tensors` as F32, in the given order.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> Data {
+    /// The bytes of a safetensors file holding `tensors` in the given order, as F32 or (rounded
+    /// to nearest, ties to even) F16.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                              dtype: DType = .F32) throws -> Data {
+        precondition(dtype == .F32 || dtype == .F16, "Safetensors.encode writes F32 or F16, not \(dtype)")
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for (name, t) in tensors {
-            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]] as [String: Any]
-            offset += 4 * t.count
+            header[name] = ["dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + dtype.size * t.count]] as [String: Any]
+            offset += dtype.size * t.count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         json.append(contentsOf: Array(repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
         var data = Data((0..<8).map { UInt8(truncatingIfNeeded: UInt64(json.count) >> (8 * $0)) })
         data.append(json)
-        for (_, t) in tensors { t.scalars.withUnsafeBytes { data.append(contentsOf: $0) } }
+        for (_, t) in tensors {
+            if dtype == .F32 {
+                t.scalars.withUnsafeBytes { data.append(contentsOf: $0) }
+            } else {
+                t.scalars.map(floatToHalf).withUnsafeBytes { data.append(contentsOf: $0) }
+            }
+        }
         return data
     }
 }
@@ -165,4 +196,28 @@ func halfToFloat(_ h: UInt16) -> Float {
     default:
         return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
     }
+}
+
+/// Float32 to IEEE 754 half precision, rounding to nearest with ties to even (overflow gives ±∞).
+func floatToHalf(_ f: Float) -> UInt16 {
+    let bits = f.bitPattern
+    let sign = UInt16((bits >> 16) & 0x8000)
+    let magnitude = bits & 0x7FFF_FFFF
+    if magnitude > 0x7F80_0000 { return sign | 0x7E00 }                 // NaN
+    let exponent = Int(magnitude >> 23) - 127 + 15
+    var mantissa = magnitude & 0x7F_FFFF
+    if exponent >= 31 { return sign | 0x7C00 }                           // too large: ∞
+    if exponent <= 0 {                                                   // subnormal or zero
+        guard exponent >= -10 else { return sign }
+        mantissa |= 0x80_0000
+        let shift = UInt32(14 - exponent)
+        var half = mantissa >> shift
+        let rest = mantissa & ((1 << shift) - 1), halfway = UInt32(1) << (shift - 1)
+        if rest > halfway || (rest == halfway && half & 1 == 1) { half += 1 }
+        return sign | UInt16(half)
+    }
+    var half = UInt32(exponent) << 10 | mantissa >> 13
+    let rest = mantissa & 0x1FFF
+    if rest > 0x1000 || (rest == 0x1000 && half & 1 == 1) { half += 1 }  // a carry rounds up into the exponent
+    return sign | UInt16(half)
 }

@@ -1,0 +1,195 @@
+import Foundation
+import ScoreKitCore
+
+/// The config a ScoreKit model checkpoint carries in `__metadata__["config"]` (JSON, snake_case
+/// keys). Each section describes the tensors under its name prefix:
+///
+/// ```json
+/// {"format": "scorekit-model", "version": 1, "dataset": "moons",
+///  "denoiser":   {"network": {"architecture": "mlp-denoiser", "sample_shape": [2], …},
+///                 "preconditioning": "edm", "sigma_data": 1, "sigma_min": 0.002, "sigma_max": 80},
+///  "classifier": {"network": {"architecture": "mlp-classifier", …},
+///                 "levels": {"sigma_min": 0.002, "sigma_max": 80, "count": 100}},
+///  "training":   {"settings": {…}, "denoiser_steps": 20000, "classifier_steps": 10000, …}}
+/// ```
+///
+/// Tensors: `denoiser.<parameter>` and `classifier.<parameter>` hold the weights used for
+/// sampling (the EMA weights), `label_classifier.<parameter>` a digit classifier, and
+/// `train.*` the optimiser state of a resumable training run.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    /// Always `scorekit-model`.
+    public var format = ModelConfig.formatName
+    /// The config's version (1).
+    public var version = 1
+    /// The data set it was trained on, if any.
+    public var dataset: String?
+    /// The denoiser (tensors `denoiser.*`), if any.
+    public var denoiser: DenoiserSection?
+    /// The noise-level classifier (tensors `classifier.*`), if any.
+    public var classifier: ClassifierSection?
+    /// A classifier of clean samples (tensors `label_classifier.*`), if any.
+    public var labelClassifier: LabelClassifierSection?
+    /// How it was trained, if it was trained by ScoreKit or scripts/torch.
+    public var training: TrainingRecord?
+
+    /// The value of `format`.
+    public static let formatName = "scorekit-model"
+
+    /// A config with the given sections.
+    public init(dataset: String? = nil, denoiser: DenoiserSection? = nil, classifier: ClassifierSection? = nil,
+                labelClassifier: LabelClassifierSection? = nil, training: TrainingRecord? = nil) {
+        self.dataset = dataset
+        self.denoiser = denoiser
+        self.classifier = classifier
+        self.labelClassifier = labelClassifier
+        self.training = training
+    }
+
+    /// The config as JSON text (sorted keys, snake_case).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Parses the JSON text, with an error naming the problem.
+    public init(json: Data, path: String) throws {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            self = try decoder.decode(ModelConfig.self, from: json)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw FileFormatError.malformed(path, reason: "config: missing '\(Self.keyPath(context.codingPath + [key]))'")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw FileFormatError.malformed(path, reason: "config: bad value at '\(Self.keyPath(context.codingPath))'")
+        }
+        guard format == Self.formatName else {
+            throw FileFormatError.malformed(path, reason: "config format is '\(format)'; expected '\(Self.formatName)'")
+        }
+        guard version == 1 else {
+            throw FileFormatError.malformed(path, reason: "config version \(version) is newer than this ScoreKit reads (1)")
+        }
+    }
+
+    private static func keyPath(_ path: [any CodingKey]) -> String {
+        path.map { $0.intValue.map(String.init) ?? snakeCase($0.stringValue) }.joined(separator: ".")
+    }
+
+    private static func snakeCase(_ s: String) -> String {
+        s.reduce(into: "") { out, c in
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+    }
+}
+
+/// The denoiser of a checkpoint: its network and EDM preconditioning.
+public struct DenoiserSection: Codable, Sendable, Hashable {
+    /// The network `F`.
+    public var network: NetworkConfig
+    /// Always `edm`: `D = c_skip·x + c_out·F(c_in·x, ¼·ln σ)`.
+    public var preconditioning = "edm"
+    /// σ_d: the data's root mean square.
+    public var sigmaData: Double
+    /// The σ range it was trained for.
+    public var sigmaMin: Double, sigmaMax: Double
+
+    /// A section; see the properties.
+    public init(network: NetworkConfig, sigmaData: Double, sigmaMin: Double, sigmaMax: Double) {
+        self.network = network
+        self.sigmaData = sigmaData
+        self.sigmaMin = sigmaMin
+        self.sigmaMax = sigmaMax
+    }
+}
+
+/// The noise-level classifier of a checkpoint: its network and the grid of its classes.
+public struct ClassifierSection: Codable, Sendable, Hashable {
+    /// The network, with one class per level.
+    public var network: NetworkConfig
+    /// The noise levels its classes stand for.
+    public var levels: NoiseLevelGrid
+
+    /// A section; see the properties.
+    public init(network: NetworkConfig, levels: NoiseLevelGrid) {
+        self.network = network
+        self.levels = levels
+    }
+}
+
+/// A classifier of clean samples into named classes (the digit classifier).
+public struct LabelClassifierSection: Codable, Sendable, Hashable {
+    /// The network.
+    public var network: NetworkConfig
+    /// The name of each class.
+    public var labels: [String]
+
+    /// A section; see the properties.
+    public init(network: NetworkConfig, labels: [String]) {
+        self.network = network
+        self.labels = labels
+    }
+}
+
+/// How a checkpoint was trained, and how far.
+public struct TrainingRecord: Codable, Sendable, Equatable {
+    /// The settings of the run.
+    public var settings: TrainingSettings
+    /// Steps done so far.
+    public var denoiserSteps: Int, classifierSteps: Int, labelSteps: Int
+    /// Wall-clock seconds spent training (summed over resumed runs).
+    public var seconds: Double
+    /// Whether the file holds the optimiser state (`train.*` tensors) to resume from.
+    public var resumable: Bool
+
+    /// A record; see the properties.
+    public init(settings: TrainingSettings, denoiserSteps: Int, classifierSteps: Int, labelSteps: Int, seconds: Double,
+                resumable: Bool) {
+        self.settings = settings
+        self.denoiserSteps = denoiserSteps
+        self.classifierSteps = classifierSteps
+        self.labelSteps = labelSteps
+        self.seconds = seconds
+        self.resumable = resumable
+    }
+}
+
+/// The settings of a training run (the recipe's defaults, possibly overridden).
+public struct TrainingSettings: Codable, Sendable, Hashable {
+    /// The seed of every random draw of the run.
+    public var seed: UInt64
+    /// Denoiser: steps, batch, Adam's peak learning rate, warm-up steps, final rate (fraction).
+    public var steps: Int, batch: Int, learningRate: Double, warmup: Int, finalLearningRate: Double
+    /// EMA decay of the sampling weights, and the gradient-norm clip.
+    public var emaDecay: Double, gradientClip: Double
+    /// EDM's log-normal σ distribution: `ln σ ~ N(p_mean, p_std²)`.
+    public var pMean: Double, pStd: Double
+    /// Noise-level classifier: steps, batch, learning rate.
+    public var classifierSteps: Int, classifierBatch: Int, classifierLearningRate: Double
+    /// Label classifier (digits only; 0 steps elsewhere): steps, batch, learning rate.
+    public var labelSteps: Int, labelBatch: Int, labelLearningRate: Double
+
+    /// Settings; see the properties.
+    public init(seed: UInt64, steps: Int, batch: Int, learningRate: Double, warmup: Int, finalLearningRate: Double,
+                emaDecay: Double, gradientClip: Double, pMean: Double, pStd: Double, classifierSteps: Int,
+                classifierBatch: Int, classifierLearningRate: Double, labelSteps: Int = 0, labelBatch: Int = 128,
+                labelLearningRate: Double = 1e-3) {
+        self.labelSteps = labelSteps
+        self.labelBatch = labelBatch
+        self.labelLearningRate = labelLearningRate
+        self.seed = seed
+        self.steps = steps
+        self.batch = batch
+        self.learningRate = learningRate
+        self.warmup = warmup
+        self.finalLearningRate = finalLearningRate
+        self.emaDecay = emaDecay
+        self.gradientClip = gradientClip
+        self.pMean = pMean
+        self.pStd = pStd
+        self.classifierSteps = classifierSteps
+        self.classifierBatch = classifierBatch
+        self.classifierLearningRate = classifierLearningRate
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import ScoreKitCore
+
+extension BuiltinModels {
+    /// The trained models shipped as resources of this module, in the order `scorekit models` lists them.
+    public static let trainedNames = ["moons", "swissroll", "checkerboard", "digits"]
+
+    /// The resource file of a shipped checkpoint, if present.
+    static func resourceURL(_ name: String) -> URL? {
+        Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Resources")
+    }
+
+    /// The shipped checkpoint `name` (one of `trainedNames`), loaded and validated.
+    public static func trainedModel(_ name: String) throws -> TrainedModel {
+        guard trainedNames.contains(name), let url = resourceURL(name) else {
+            throw ModelLoadError.unknown(name, builtins: names)
+        }
+        return try TrainedModel(contentsOf: url)
+    }
+
+    /// Entries for the shipped checkpoints that are present, with a summary read from each
+    /// file's header (architecture, parameters, size, training settings).
+    static let trainedEntries: [Entry] = trainedNames.compactMap { name in
+        guard let url = resourceURL(name), let data = FileManager.default.contents(atPath: url.path),
+              let file = try? Safetensors(data: data, path: url.path),
+              let text = file.metadata[Checkpoint.configKey],
+              let config = try? ModelConfig(json: Data(text.utf8), path: url.path) else { return nil }
+        let parameters = file.entries.map { $0.shape.reduce(1, *) }.reduce(0, +)
+        return Entry(name: name, kind: "trained", summary: summary(config, parameters: parameters, bytes: data.count)) {
+            try trainedModel(name).loaded(name: name)
+        }
+    }
+
+    /// One line: networks, size, training settings.
+    static func summary(_ config: ModelConfig, parameters: Int, bytes: Int) -> String {
+        var parts: [String] = []
+        if let d = config.denoiser { parts.append("\(d.network.architecture)") }
+        if let c = config.classifier { parts.append("\(c.network.architecture) (\(c.levels.count) σ levels)") }
+        if let l = config.labelClassifier { parts.append("digit \(l.network.architecture)") }
+        var line = parts.joined(separator: " + ") + String(format: "; %.0fk params, %d KB", Double(parameters) / 1000, bytes / 1024)
+        if let t = config.training {
+            let s = t.settings
+            line += "; \(t.denoiserSteps) steps × \(s.batch), lr \(s.learningRate), EMA \(s.emaDecay), seed \(s.seed)"
+            line += "; classifier \(t.classifierSteps) steps" + (t.labelSteps > 0 ? ", digit classifier \(t.labelSteps)" : "")
+            line += String(format: "; trained in %.1f min", t.seconds / 60)
+        }
+        return line
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import ScoreKitCore
+
+/// The networks of a model checkpoint, validated and ready to use.
+public struct TrainedModel: Sendable {
+    /// The config the file carries.
+    public let config: ModelConfig
+    /// The denoiser, if the file has one.
+    public let denoiser: TrainedDenoiser?
+    /// The noise-level classifier, if the file has one.
+    public let noiseLevelEstimator: TrainedNoiseLevelEstimator?
+    /// The classifier of clean samples (digits), if the file has one.
+    public let labelClassifier: TrainedClassifier?
+
+    /// Tensor name prefixes of the sections.
+    public enum Prefix {
+        /// `denoiser.`, `classifier.` and `label_classifier.`.
+        public static let denoiser = "denoiser.", classifier = "classifier.", labelClassifier = "label_classifier."
+    }
+
+    /// Builds the networks a checkpoint's config describes and loads their weights, checking
+    /// every tensor's presence and shape against the config.
+    public init(checkpoint: Checkpoint) throws {
+        let path = checkpoint.path
+        func fail(_ reason: String) -> FileFormatError { .malformed(path, reason: reason) }
+        let config = try ModelConfig(json: checkpoint.config, path: path)
+        self.config = config
+        do {
+            if let section = config.denoiser {
+                guard section.preconditioning == "edm" else {
+                    throw fail("denoiser preconditioning '\(section.preconditioning)' is unknown; expected 'edm'")
+                }
+                guard section.sigmaData > 0, section.sigmaMin > 0, section.sigmaMax > section.sigmaMin,
+                      section.sigmaData.isFinite, section.sigmaMax.isFinite else {
+                    throw fail("denoiser sigma_data, sigma_min, sigma_max must be positive with sigma_min < sigma_max")
+                }
+                let network = try section.network.denoiserNetwork()
+                let weights = try Self.weights(checkpoint, Prefix.denoiser, network.layout)
+                denoiser = TrainedDenoiser(network: network, weights: weights,
+                                           preconditioning: EDMPreconditioning(sigmaData: section.sigmaData),
+                                           sigmaRange: section.sigmaMin...section.sigmaMax)
+            } else {
+                denoiser = nil
+            }
+            if let section = config.classifier {
+                let levels = section.levels
+                guard levels.sigmaMin > 0, levels.sigmaMax > levels.sigmaMin, levels.sigmaMax.isFinite, levels.count >= 2 else {
+                    throw fail("classifier levels need 0 < sigma_min < sigma_max < ∞ and count ≥ 2")
+                }
+                let network = try section.network.classifierNetwork()
+                guard network.classes == levels.count else {
+                    throw fail("classifier has \(network.classes) classes for \(levels.count) noise levels")
+                }
+                let classifier = TrainedClassifier(network: network, weights: try Self.weights(checkpoint, Prefix.classifier, network.layout))
+                noiseLevelEstimator = TrainedNoiseLevelEstimator(classifier: classifier, grid: levels)
+            } else {
+                noiseLevelEstimator = nil
+            }
+            if let section = config.labelClassifier {
+                let network = try section.network.classifierNetwork()
+                guard network.classes == section.labels.count else {
+                    throw fail("label classifier has \(network.classes) classes for \(section.labels.count) labels")
+                }
+                labelClassifier = TrainedClassifier(network: network, weights: try Self.weights(checkpoint, Prefix.labelClassifier, network.layout))
+            } else {
+                labelClassifier = nil
+            }
+        } catch let error as NetworkConfigError {
+            throw fail("config: \(error)")
+        }
+        guard denoiser != nil || noiseLevelEstimator != nil || labelClassifier != nil else {
+            throw fail("config describes no network (no denoiser, classifier or label_classifier section)")
+        }
+        let known = [Prefix.denoiser, Prefix.classifier, Prefix.labelClassifier, TrainingState.prefix]
+        if let stray = checkpoint.names.first(where: { name in !known.contains { name.hasPrefix($0) } }) {
+            throw fail("tensor '\(stray)' belongs to no section (prefixes: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// Reads, validates and loads the checkpoint file at `url`.
+    public init(contentsOf url: URL) throws {
+        try self.init(checkpoint: try Checkpoint.read(url))
+    }
+
+    /// The flat weights of the group `prefix` for `layout`.
+    static func weights(_ checkpoint: Checkpoint, _ prefix: String, _ layout: ParameterLayout) throws -> [Float] {
+        layout.flatten(try checkpoint.group(prefix, expecting: layout.shapes))
+    }
+
+    /// The model as `LoadedModel` for samplers (needs a denoiser).
+    public func loaded(name: String) throws -> LoadedModel {
+        guard let denoiser else { throw ModelLoadError.malformed(name, reason: "the checkpoint holds no denoiser") }
+        return LoadedModel(name: name, denoiser: denoiser, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
+    }
+}

@@ -1,0 +1,55 @@
+import ScoreKitCore
+
+/// What `scorekit train --data NAME` trains: the networks and the default settings per data set.
+public struct TrainingRecipe: Sendable {
+    public var dataset: String
+    public var denoiser: DenoiserSection
+    public var classifier: ClassifierSection
+    public var labelClassifier: LabelClassifierSection?
+    public var settings: TrainingSettings
+
+    /// The noise-level grid of trained classifiers: 100 levels over EDM's σ range.
+    public static let levels = NoiseLevelGrid(sigmaMin: 0.002, sigmaMax: 80, count: 100)
+
+    /// The recipe for `dataset` (one of `TrainingData.names`) with seed `seed`.
+    public static func named(_ dataset: String, seed: UInt64 = 0) throws -> TrainingRecipe {
+        let data = try TrainingData.named(dataset)
+        return data.sampleShape == [2] ? toy2D(data, seed: seed) : digits(data, seed: seed)
+    }
+
+    /// 2-D toys: an MLP denoiser and an MLP noise-level classifier.
+    static func toy2D(_ data: any TrainingDataset, seed: UInt64) -> TrainingRecipe {
+        let denoiser = NetworkConfig(architecture: "mlp-denoiser", sampleShape: [2], hidden: 128, depth: 4,
+                                     embeddingFeatures: 32, embeddingMaxFrequency: 32)
+        let classifier = NetworkConfig(architecture: "mlp-classifier", sampleShape: [2], hidden: 64, depth: 2,
+                                       classes: levels.count, scaleInput: true)
+        return TrainingRecipe(
+            dataset: data.name,
+            denoiser: DenoiserSection(network: denoiser, sigmaData: data.sigmaData, sigmaMin: 0.002, sigmaMax: 80),
+            classifier: ClassifierSection(network: classifier, levels: levels),
+            labelClassifier: nil,
+            settings: TrainingSettings(seed: seed, steps: 20_000, batch: 512, learningRate: 2e-3, warmup: 200,
+                                       finalLearningRate: 0.05, emaDecay: 0.999, gradientClip: 1, pMean: -1.2, pStd: 1.2,
+                                       classifierSteps: 4000, classifierBatch: 512, classifierLearningRate: 1e-3))
+    }
+
+    /// Digits: a small U-Net, the Denoising-MCMC CNN noise-level classifier, and a CNN digit classifier.
+    static func digits(_ data: any TrainingDataset, seed: UInt64) -> TrainingRecipe {
+        let shape = data.sampleShape
+        let denoiser = NetworkConfig(architecture: "unet", sampleShape: shape, channels: [32, 64], groups: 8,
+                                     embeddingFeatures: 32, embeddingMaxFrequency: 32, embeddingWidth: 64)
+        let classifier = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 64,
+                                       channels: [16, 32, 64], classes: levels.count, scaleInput: true)
+        let labels = NetworkConfig(architecture: "cnn-classifier", sampleShape: shape, hidden: 128,
+                                   channels: [32, 64], classes: 10, scaleInput: false)
+        return TrainingRecipe(
+            dataset: data.name,
+            denoiser: DenoiserSection(network: denoiser, sigmaData: data.sigmaData, sigmaMin: 0.002, sigmaMax: 80),
+            classifier: ClassifierSection(network: classifier, levels: levels),
+            labelClassifier: LabelClassifierSection(network: labels, labels: (0...9).map(String.init)),
+            settings: TrainingSettings(seed: seed, steps: 12_000, batch: 128, learningRate: 1e-3, warmup: 500,
+                                       finalLearningRate: 0.05, emaDecay: 0.999, gradientClip: 1, pMean: -1.2, pStd: 1.2,
+                                       classifierSteps: 3000, classifierBatch: 128, classifierLearningRate: 1e-3,
+                                       labelSteps: 3000, labelBatch: 128, labelLearningRate: 1e-3))
+    }
+}
