@@ -87,9 +87,13 @@ public struct TrainedModel: Sendable {
         layout.flatten(try checkpoint.group(prefix, expecting: layout.shapes))
     }
 
-    /// The model as `LoadedModel` for samplers (needs a denoiser).
+    /// The model as `LoadedModel` for samplers (needs a denoiser), with the reference data and
+    /// feature space comparisons use (`ReferenceSets.swift`).
     public func loaded(name: String) throws -> LoadedModel {
         guard let denoiser else { throw ModelLoadError.malformed(name, reason: "the checkpoint holds no denoiser") }
-        return LoadedModel(name: name, denoiser: denoiser, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
+        var model = LoadedModel(name: name, denoiser: denoiser, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
+        model.referenceData = try referenceData()
+        model.featureExtractor = featureExtractor
+        return model
     }
 }
