@@ -17,12 +17,14 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product scorekit
 
-# The main job on the built-in defaults.
+# The main job on the built-in defaults: every sampler family on gmm2d at 10–100 NFE (tables,
+# plot, scatter plots; rerunning resumes), and a grid of digits from the shipped digits model.
 demo: build
 	@mkdir -p $(OUT)
-	$(RELEASE_BIN) sample --model gmm2d --sampler ddim --nfe 50 --count 10000 --out $(OUT)/demo-gmm2d.npy
-	$(RELEASE_BIN) sample --model gmm2d --sampler ddim --nfe 50 --count 10000 --out $(OUT)/demo-gmm2d.png
-	@echo "Demo output: $(OUT)/demo-gmm2d.npy (samples) and $(OUT)/demo-gmm2d.png (scatter plot)"
+	$(RELEASE_BIN) compare --model gmm2d --out $(OUT)/compare-gmm2d
+	$(RELEASE_BIN) sample --model digits --sampler heun --nfe 39 --count 100 --out $(OUT)/digits.png
+	@echo "Demo output: $(OUT)/compare-gmm2d/report.md (tables), nfe-quality.svg (plot) and cells/ (scatter plots);"
+	@echo "             $(OUT)/digits.png (100 generated digits)"
 
 # Release build with testing enabled: the numerical tests are far too slow in debug.
 test: deps
