@@ -5,7 +5,9 @@ import ScoreKitCore
 /// prior on the grid: `p(k | x) ∝ p_{σ_k}(x)`. The exact `NoiseLevelEstimator` DLG uses on
 /// exact models.
 public struct ExactNoiseLevelPosterior: NoiseLevelEstimator {
+    /// The mixture whose noised densities give the posterior.
     public let mixture: GaussianMixture
+    /// The noise levels the posterior is over.
     public let grid: NoiseLevelGrid
 
     /// The posterior of `mixture` over `grid`.

@@ -25,9 +25,11 @@ public struct DDIM: Sampler {
         nfeRule: "NFE = steps; --nfe N sets steps = min(N, T)")
 
     public let options: SamplerOptions
+    /// η: 0 is the deterministic DDIM update, 1 matches DDPM's posterior variance.
     public let eta: Double
     /// The noise schedule and the descending timesteps visited.
     public let schedule: DiscreteVPSchedule
+    /// The visited timesteps, descending.
     public let timesteps: [Int]
 
     public init(options: SamplerOptions) throws {

@@ -35,10 +35,13 @@ public struct DDPM: Sampler {
         nfeRule: "NFE = steps; --nfe N sets steps = min(N, T)")
 
     public let options: SamplerOptions
+    /// The reverse-step variance (`small` posterior β̃ or `large` β).
     public let variance: Variance
+    /// Whether the predicted x0 is clipped to [−1, 1].
     public let clip: Bool
     /// The noise schedule and the descending timesteps visited.
     public let schedule: DiscreteVPSchedule
+    /// The visited timesteps, descending.
     public let timesteps: [Int]
 
     public init(options: SamplerOptions) throws {

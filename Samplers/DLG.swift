@@ -62,13 +62,17 @@ public struct DLG: Sampler {
             + "initialisation and burn-in are shared and reported apart")
 
     public let options: SamplerOptions
+    /// The chain settings, from the keys of the same names: η, skip, chains, burn-in,
+    /// init-noise and tweedie-sigma.
     public let eta: Double, skip: Int, chains: Int, burnIn: Int, initNoise: Double, tweedieSigma: Double
+    /// How a chain's noise level is set from the classifier's posterior.
     public let sigmaUpdate: SigmaUpdate
     /// Where chain samples go.
     public let integrator: any Integrator
     /// What makes the chains' first states.
     public let initializer: any Sampler
 
+    /// Resolves `integrator.KEY` pairs against the chosen integrator's own keys.
     public static func resolve(_ pairs: [(key: String, value: String)]) throws -> SamplerOptions {
         let prefix = "integrator."
         let base = try descriptor.resolve(pairs.filter { !$0.key.hasPrefix(prefix) })

@@ -45,6 +45,7 @@ public struct Euler: EDMSampler {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
+    /// The σ schedule and churn settings shared by the EDM samplers.
     public let stepper: EDMStepper
 
     public init(options: SamplerOptions) throws {
@@ -78,6 +79,7 @@ public struct Heun: EDMSampler {
         nfeRule: "NFE = 2·steps − 1 (the last step is Euler); --nfe N sets steps = ⌊(N + 1)/2⌋")
 
     public let options: SamplerOptions
+    /// The σ schedule and churn settings shared by the EDM samplers.
     public let stepper: EDMStepper
 
     public init(options: SamplerOptions) throws {
@@ -103,6 +105,7 @@ public struct HeunChurn: EDMSampler {
         nfeRule: Heun.descriptor.nfeRule)
 
     public let options: SamplerOptions
+    /// The σ schedule and churn settings shared by the EDM samplers.
     public let stepper: EDMStepper
 
     public init(options: SamplerOptions) throws {

@@ -55,10 +55,15 @@ public struct AnnealedLangevin: Sampler {
     public let options: SamplerOptions
     /// The noise levels σ_1 > … > σ_L.
     public let sigmas: [Double]
+    /// T: Langevin steps at each noise level.
     public let stepsPerLevel: Int
+    /// ε: the base step size, scaled per level by the convention.
     public let epsilon: Double
+    /// How ε is scaled across levels.
     public let convention: Convention
+    /// Where the chains start.
     public let initialization: Initialization
+    /// Whether a final Tweedie step `D(x; σ_L)` ends the run.
     public let finalDenoise: Bool
 
     public init(options: SamplerOptions) throws {

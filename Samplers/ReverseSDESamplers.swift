@@ -101,6 +101,7 @@ public struct EulerMaruyama: ReverseSDESampler {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
+    /// The process, time grid and settings of the reverse-SDE run.
     public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {
@@ -128,6 +129,7 @@ public struct ReverseDiffusion: ReverseSDESampler {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
+    /// The process, time grid and settings of the reverse-SDE run.
     public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {
@@ -155,6 +157,7 @@ public struct AncestralSampling: ReverseSDESampler {
         nfeRule: "NFE = steps; --nfe N sets steps = N")
 
     public let options: SamplerOptions
+    /// The process, time grid and settings of the reverse-SDE run.
     public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {
@@ -193,6 +196,7 @@ public struct PredictorCorrector: ReverseSDESampler {
         nfeRule: "NFE = steps·(correctors+1); --nfe N sets steps = ⌊N/(correctors+1)⌋")
 
     public let options: SamplerOptions
+    /// The process, time grid and settings of the reverse-SDE run.
     public let run: ReverseSDERun
 
     public init(options: SamplerOptions) throws {

@@ -2,10 +2,15 @@ import ScoreKitCore
 
 /// What `scorekit train --data NAME` trains: the networks and the default settings per data set.
 public struct TrainingRecipe: Sendable {
+    /// The data set's name (`moons`, `swissroll`, `checkerboard`, `digits`).
     public var dataset: String
+    /// The denoiser's network and preconditioning.
     public var denoiser: DenoiserSection
+    /// The noise-level classifier's network and grid.
     public var classifier: ClassifierSection
+    /// The classifier of clean samples (digits only).
     public var labelClassifier: LabelClassifierSection?
+    /// Steps, batch sizes, learning rates, EMA and the seed.
     public var settings: TrainingSettings
 
     /// The noise-level grid of trained classifiers: 100 levels over EDM's σ range.

@@ -5,13 +5,16 @@ import ScoreKitCore
 /// `train.<section>.weights` (raw weights; the EMA weights are the section's own tensors),
 /// `train.<section>.adam_m`, `train.<section>.adam_v`.
 public enum TrainingState {
+    /// The tensor-name prefix of the optimiser state.
     public static let prefix = "train."
 }
 
 /// A training run: the denoiser, then its noise-level classifier, then (digits) the label
 /// classifier, one step at a time, with checkpoints that resume bit for bit.
 public struct TrainingRun: Sendable {
+    /// The config the checkpoint will carry, with the steps done so far.
     public private(set) var config: ModelConfig
+    /// The data the run draws its minibatches from.
     public let data: any TrainingDataset
     private var denoiserState: PhaseState
     private var classifierState: PhaseState
@@ -69,7 +72,9 @@ public struct TrainingRun: Sendable {
 
     /// Steps of every phase in total, and done.
     public var totalSteps: Int { settings.steps + settings.classifierSteps + (labelNetwork == nil ? 0 : settings.labelSteps) }
+    /// Steps done so far, over all phases.
     public var stepsDone: Int { record.denoiserSteps + record.classifierSteps + record.labelSteps }
+    /// Whether every phase has run all its steps.
     public var isFinished: Bool { stepsDone >= totalSteps }
 
     /// The phase the next step belongs to.

@@ -4,8 +4,11 @@ import ScoreKitCore
 /// The optimiser state of one network under training: raw weights, their EMA (the weights
 /// used for sampling), and Adam's moments.
 public struct PhaseState: Sendable {
+    /// The raw weights the optimiser updates.
     public var weights: [Float]
+    /// Their exponential moving average: the weights samplers use.
     public var ema: [Float]
+    /// Adam's moment estimates and step count.
     public var adam: Adam
 
     /// Fresh state from initial weights.
@@ -15,6 +18,7 @@ public struct PhaseState: Sendable {
         adam = Adam(count: initial.count)
     }
 
+    /// State restored from a checkpoint.
     public init(weights: [Float], ema: [Float], adam: Adam) {
         self.weights = weights
         self.ema = ema

@@ -31,10 +31,15 @@ public struct PredictionDenoiser<Network: NoiseConditionedNetwork>: Denoiser {
         case variancePreserving
     }
 
+    /// The wrapped network.
     public let network: Network
+    /// What the network predicts (ε, score, x0 or v).
     public let prediction: Prediction
+    /// The coordinates the network reads (VP-scaled or VE).
     public let inputSpace: InputSpace
+    /// How the noise level is given to the network.
     public let conditioning: NoiseConditioning
+    /// The σ range the network was trained on.
     public let sigmaRange: ClosedRange<Double>
 
     /// A denoiser over `network`.

@@ -44,6 +44,7 @@ public protocol Sampler: Sendable {
 }
 
 extension Sampler {
+    /// The default: keys are the descriptor's, validated by `SamplerOptions`.
     public static func resolve(_ pairs: [(key: String, value: String)]) throws -> SamplerOptions {
         try descriptor.resolve(pairs)
     }

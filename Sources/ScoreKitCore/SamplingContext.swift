@@ -47,6 +47,7 @@ public final class SamplingContext {
 
     /// The step being run, and its σ, for error messages.
     public private(set) var currentStep = 0
+    /// The σ of the step in progress (NaN before the first).
     public private(set) var currentSigma = Double.nan
 
     /// A context for a batch with the given sample indices.
@@ -201,9 +202,11 @@ public struct SamplingProgress: Sendable {
 public final class TrajectoryRecorder {
     /// One recorded state.
     public struct Frame: Sendable {
+        /// The step's index.
         public let step: Int
         /// The noise level of each row after the step.
         public let sigma: [Double]
+        /// The batch after the step.
         public let x: Tensor
     }
     /// Record every `every`-th step.

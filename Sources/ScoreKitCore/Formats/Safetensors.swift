@@ -11,8 +11,11 @@ import Foundation
 public struct Safetensors: Sendable {
     /// One tensor's entry in the header.
     public struct Entry: Sendable, Hashable {
+        /// The tensor's name.
         public let name: String
+        /// Its element type.
         public let dtype: DType
+        /// Its shape.
         public let shape: [Int]
         /// Byte range within the data section.
         public let byteRange: Range<Int>
