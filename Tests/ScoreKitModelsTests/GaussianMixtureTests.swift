@@ -97,12 +97,12 @@ struct GaussianMixtureTests {
 
     @Test("built-in models load; unknown names list the built-ins")
     func builtins() throws {
-        #expect(BuiltinModels.names == ["gmm2d", "ring8", "gmm64"])
+        #expect(BuiltinModels.names == ["gmm2d", "ring8", "gmm64"] + BuiltinModels.trainedNames)
         let gmm64 = try ModelLoader.load("gmm64")
         #expect(gmm64.denoiser.dimension == 64 && gmm64.mixture?.componentCount == 16)
         #expect(BuiltinModels.gmm2d.mean == [3, 3])
         #expect { try ModelLoader.load("nope") } throws: {
-            String(describing: $0) == "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64) and no such file"
+            String(describing: $0) == "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, digits) and no such file"
         }
     }
 }

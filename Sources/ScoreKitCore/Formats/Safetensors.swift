@@ -56,7 +56,7 @@ public struct Safetensors: Sendable {
         guard length <= 100_000_000 else { throw fail("header length \(length) exceeds the format's 100 MB limit") }
         let headerEnd = 8 + Int(length)
         let header = data.subdata(in: 8..<headerEnd)
-        guard header.first == UInt8(ascii: "{") else { throw fail("header does not start with '{'") }
+        guard header.first == UInt8(ascii: "{") else { throw fail("header is not a JSON object") }
         guard Self.nestingDepth(header) <= 16 else { throw fail("header JSON nests deeper than 16 levels") }
         guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
             throw fail("header is not a JSON object")
