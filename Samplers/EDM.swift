@@ -14,6 +14,11 @@ extension EDMSampler {
     public var plannedNFE: Int? { stepper.plannedNFE }
     public var plannedIntegrationNFE: Int? { stepper.plannedIntegrationNFE }
 
+    /// Steps set to the most whose NFE fits the budget (an explicit `steps` is checked instead).
+    public func fitted(toNFE nfe: Int) throws -> Self {
+        try fittedSteps(toNFE: nfe) { stepper.nfe(steps: $0) }
+    }
+
     public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                        context: SamplingContext) throws -> Tensor {
         try stepper.sample(model, from: z, noise: noise, context: context)
@@ -52,11 +57,6 @@ public struct Euler: EDMSampler {
         self.options = options
         stepper = try EDMStepper(options, corrector: false, sampler: Self.descriptor.name)
     }
-
-
-    public func fitted(toNFE nfe: Int) throws -> Euler {
-        try fittedSteps(toNFE: nfe) { $0 }
-    }
 }
 
 /// The probability-flow ODE solved with Heun's second-order method (Karras et al.,
@@ -86,11 +86,6 @@ public struct Heun: EDMSampler {
         self.options = options
         stepper = try EDMStepper(options, corrector: true, sampler: Self.descriptor.name)
     }
-
-
-    public func fitted(toNFE nfe: Int) throws -> Heun {
-        try fittedSteps(toNFE: nfe) { 2 * $0 - 1 }
-    }
 }
 
 /// `Heun` with churn on by default: Denoising MCMC's integrator setting (Kim & Ye, "Denoising
@@ -111,11 +106,6 @@ public struct HeunChurn: EDMSampler {
     public init(options: SamplerOptions) throws {
         self.options = options
         stepper = try EDMStepper(options, corrector: true, sampler: Self.descriptor.name)
-    }
-
-
-    public func fitted(toNFE nfe: Int) throws -> HeunChurn {
-        try fittedSteps(toNFE: nfe) { 2 * $0 - 1 }
     }
 }
 
@@ -182,7 +172,10 @@ public struct EDMStepper: Sendable {
 
     /// The number of σ levels `sample` visits.
     var steps: Int { levels.sampleSigmas.count }
-    var plannedNFE: Int { corrector ? 2 * steps - 1 : steps }
+    var plannedNFE: Int { nfe(steps: steps) }
+    /// Denoiser calls of `sample` with `steps` σ levels: 2·steps − 1 with the correction (the
+    /// last step is Euler), else steps.
+    func nfe(steps: Int) -> Int { corrector ? 2 * steps - 1 : steps }
     var plannedIntegrationNFE: Int { (corrector ? 2 : 1) * max(steps - 1, 1) }
 
     func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource, context: SamplingContext) throws -> Tensor {

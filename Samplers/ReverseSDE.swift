@@ -150,7 +150,10 @@ public struct ReverseSDERun: Sendable {
     let priorScale: Double
 
     /// Denoiser calls per sample of `sample` and of `integrate`.
-    var nfe: Int { steps * (correctors + 1) }
+    var nfe: Int { nfe(steps: steps) }
+    /// Denoiser calls per sample with `steps` time points: one predictor call and
+    /// `correctors` corrector calls at each.
+    func nfe(steps: Int) -> Int { steps * (correctors + 1) }
 
     /// From the prior down t = 1 … eps over `steps` points; the last point's predictor step goes
     /// to the data (σ = 0) and its mean, without noise, is the result.

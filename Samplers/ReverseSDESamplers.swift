@@ -73,6 +73,11 @@ extension ReverseSDESampler {
     public var plannedNFE: Int? { run.nfe }
     public var plannedIntegrationNFE: Int? { run.nfe }
 
+    /// Steps set to the most whose NFE fits the budget (an explicit `steps` is checked instead).
+    public func fitted(toNFE nfe: Int) throws -> Self {
+        try fittedSteps(toNFE: nfe) { run.nfe(steps: $0) }
+    }
+
     public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                        context: SamplingContext) throws -> Tensor {
         try run.sample(model, from: z, noise: noise, context: context)
@@ -107,8 +112,6 @@ public struct EulerMaruyama: ReverseSDESampler {
     public init(options: SamplerOptions) throws {
         (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "euler-maruyama")
     }
-
-    public func fitted(toNFE nfe: Int) throws -> EulerMaruyama { try fittedSteps(toNFE: nfe) { $0 } }
 }
 
 /// The reverse-diffusion predictor (Song et al., ICLR 2021, eq. 45–47): the forward process's
@@ -135,8 +138,6 @@ public struct ReverseDiffusion: ReverseSDESampler {
     public init(options: SamplerOptions) throws {
         (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "reverse-diffusion")
     }
-
-    public func fitted(toNFE nfe: Int) throws -> ReverseDiffusion { try fittedSteps(toNFE: nfe) { $0 } }
 }
 
 /// Ancestral sampling (Song et al., ICLR 2021, appendix F; Ho et al., DDPM): each step draws
@@ -163,8 +164,6 @@ public struct AncestralSampling: ReverseSDESampler {
     public init(options: SamplerOptions) throws {
         (self.options, run) = try ReverseSDEKeys.resolve(options, sampler: Self.descriptor.name, predictor: "ancestral")
     }
-
-    public func fitted(toNFE nfe: Int) throws -> AncestralSampling { try fittedSteps(toNFE: nfe) { $0 } }
 }
 
 /// Predictor–corrector sampling (Song et al., ICLR 2021, Algorithm 1 with the Langevin
@@ -203,9 +202,5 @@ public struct PredictorCorrector: ReverseSDESampler {
         (self.options, run) = try ReverseSDEKeys.resolve(
             options, sampler: Self.descriptor.name, predictor: options["predictor"],
             correctors: options.int("correctors"), corrector: options["corrector"], snr: options.double("snr"))
-    }
-
-    public func fitted(toNFE nfe: Int) throws -> PredictorCorrector {
-        try fittedSteps(toNFE: nfe) { $0 * (run.correctors + 1) }
     }
 }
