@@ -25,25 +25,9 @@ public enum FeatureMaps {
         return Tensor(shape: [n, h / 2, w / 2, c], scalars: y)
     }
 
-    /// The gradient of `averagePool`: each input pixel receives ¼ of its output's gradient.
-    public static func averagePoolBackward(_ dy: Tensor) -> Tensor {
-        let (n, h, w, c) = (dy.shape[0], dy.shape[1] * 2, dy.shape[2] * 2, dy.shape[3])
-        var dx = [Float](repeating: 0, count: dy.count * 4)
-        dx.withUnsafeMutableBufferPointer { pdx in
-            dy.scalars.withUnsafeBufferPointer { pdy in
-                for s in 0..<n {
-                    for y in 0..<h {
-                        for xx in 0..<w {
-                            let dst = pdx.baseAddress! + ((s * h + y) * w + xx) * c
-                            let src = pdy.baseAddress! + ((s * h / 2 + y / 2) * w / 2 + xx / 2) * c
-                            for k in 0..<c { dst[k] = 0.25 * src[k] }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [n, h, w, c], scalars: dx)
-    }
+    /// The gradient of `averagePool`: each input pixel receives ¼ of its output's gradient,
+    /// which is ¼ of the up-sampled gradient.
+    public static func averagePoolBackward(_ dy: Tensor) -> Tensor { 0.25 * upsample(dy) }
 
     /// 2× nearest-neighbour up-sampling: `[N, H, W, C]` → `[N, 2H, 2W, C]`.
     public static func upsample(_ x: Tensor) -> Tensor {
@@ -64,25 +48,9 @@ public enum FeatureMaps {
         return Tensor(shape: [n, h, w, c], scalars: y)
     }
 
-    /// The gradient of `upsample`: each input pixel sums the gradients of its four copies.
-    public static func upsampleBackward(_ dy: Tensor) -> Tensor {
-        let (n, h, w, c) = (dy.shape[0], dy.shape[1], dy.shape[2], dy.shape[3])
-        var dx = [Float](repeating: 0, count: dy.count / 4)
-        dx.withUnsafeMutableBufferPointer { pdx in
-            dy.scalars.withUnsafeBufferPointer { pdy in
-                for s in 0..<n {
-                    for i in 0..<h {
-                        for j in 0..<w {
-                            let src = pdy.baseAddress! + ((s * h + i) * w + j) * c
-                            let dst = pdx.baseAddress! + ((s * h / 2 + i / 2) * w / 2 + j / 2) * c
-                            for k in 0..<c { dst[k] += src[k] }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [n, h / 2, w / 2, c], scalars: dx)
-    }
+    /// The gradient of `upsample`: each input pixel sums the gradients of its four copies,
+    /// 4 × their average.
+    public static func upsampleBackward(_ dy: Tensor) -> Tensor { 4 * averagePool(dy) }
 
     /// `[a, b]` along the last (channel) dimension; all other dimensions must agree.
     public static func concatenate(_ a: Tensor, _ b: Tensor) -> Tensor {
