@@ -10,7 +10,7 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
     public let config: NetworkConfig
     public let layout: ParameterLayout
     /// The hidden layers.
-    public let layers: [Linear]
+    public let hidden: SiLUStack
     /// The layer to the logits.
     public let output: Linear
     /// The number of classes.
@@ -21,7 +21,7 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
     public var preferredBatch: Int { 4096 }
 
     /// What the backward pass needs.
-    public struct Tape { let inputs: [Tensor], preActivations: [Tensor], last: Tensor }
+    public struct Tape { let hidden: SiLUStack.Tape, last: Tensor }
 
     /// The network a config describes (`hidden`, `depth`, `classes`, `scale_input`).
     public init(_ config: NetworkConfig) throws {
@@ -32,7 +32,7 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
         scaleInput = config.scaleInput ?? false
         let inputs = config.sampleShape.reduce(1, *) + (scaleInput ? 1 : 0)
         var layout = ParameterLayout()
-        layers = (0..<depth).map { Linear("layers.\($0)", inputs: $0 == 0 ? inputs : hidden, outputs: hidden, layout: &layout) }
+        self.hidden = SiLUStack((0..<depth).map { Linear("layers.\($0)", inputs: $0 == 0 ? inputs : hidden, outputs: hidden, layout: &layout) })
         output = Linear("out", inputs: hidden, outputs: classes, layout: &layout)
         self.layout = layout
     }
@@ -43,21 +43,12 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
             let (scaled, logScale) = InputScaling.apply(h)
             h = FeatureMaps.concatenate(scaled, Tensor(shape: [x.rows, 1], scalars: logScale))
         }
-        var inputs: [Tensor] = [], pre: [Tensor] = []
-        for layer in layers {
-            inputs.append(h)
-            let z = layer.forward(h, w)
-            pre.append(z)
-            h = SiLU.forward(z)
-        }
-        return (output.forward(h, w), h, Tape(inputs: inputs, preActivations: pre, last: h))
+        let (last, tape) = hidden.forward(h, w)
+        return (output.forward(last, w), last, Tape(hidden: tape, last: last))
     }
 
     public func backward(_ dLogits: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) {
-        var dh = output.backward(dLogits, input: tape.last, w, &g)
-        for i in layers.indices.reversed() {
-            dh = layers[i].backward(SiLU.backward(dh, input: tape.preActivations[i]), input: tape.inputs[i], w, &g)
-        }
+        _ = hidden.backward(output.backward(dLogits, input: tape.last, w, &g), tape.hidden, w, &g)
     }
 }
 

@@ -14,7 +14,7 @@ public struct MLPDenoiserNetwork: DenoiserNetwork {
     /// The noise-label features.
     public let embedding: FourierEmbedding
     /// The hidden layers.
-    public let layers: [Linear]
+    public let hidden: SiLUStack
     /// The output layer.
     public let output: Linear
     /// Rows per call.
@@ -22,7 +22,7 @@ public struct MLPDenoiserNetwork: DenoiserNetwork {
 
     /// Each layer's input and pre-activation.
     public struct Tape {
-        let inputs: [Tensor], preActivations: [Tensor], last: Tensor
+        let hidden: SiLUStack.Tape, last: Tensor
     }
 
     /// The network a config describes (`hidden`, `depth`, `embedding_features`, `embedding_max_frequency`).
@@ -35,31 +35,22 @@ public struct MLPDenoiserNetwork: DenoiserNetwork {
         let maxFrequency = try config.require(config.embeddingMaxFrequency, "embedding_max_frequency") { $0 > 0 }
         embedding = FourierEmbedding(features: features, maxFrequency: maxFrequency)
         var layout = ParameterLayout()
-        layers = (0..<depth).map { i in
+        self.hidden = SiLUStack((0..<depth).map { i in
             Linear("layers.\(i)", inputs: i == 0 ? dimension + features : hidden, outputs: hidden, layout: &layout)
-        }
+        })
         output = Linear("out", inputs: hidden, outputs: dimension, zeroInit: true, layout: &layout)
         self.layout = layout
     }
 
     public func forward(_ x: Tensor, labels: [Float], _ w: [Float]) -> (Tensor, Tape) {
-        var h = FeatureMaps.concatenate(x.reshaped([x.rows, x.rowSize]), embedding.forward(labels))
-        var inputs: [Tensor] = [], pre: [Tensor] = []
-        for layer in layers {
-            inputs.append(h)
-            let z = layer.forward(h, w)
-            pre.append(z)
-            h = SiLU.forward(z)
-        }
-        return (output.forward(h, w).reshaped(x.shape), Tape(inputs: inputs, preActivations: pre, last: h))
+        let input = FeatureMaps.concatenate(x.reshaped([x.rows, x.rowSize]), embedding.forward(labels))
+        let (last, tape) = hidden.forward(input, w)
+        return (output.forward(last, w).reshaped(x.shape), Tape(hidden: tape, last: last))
     }
 
     public func backward(_ dy: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let shape = dy.shape
-        var dh = output.backward(dy.reshaped([dy.rows, dy.rowSize]), input: tape.last, w, &g)
-        for i in layers.indices.reversed() {
-            dh = layers[i].backward(SiLU.backward(dh, input: tape.preActivations[i]), input: tape.inputs[i], w, &g)
-        }
+        let dh = hidden.backward(output.backward(dy.reshaped([dy.rows, dy.rowSize]), input: tape.last, w, &g), tape.hidden, w, &g)
         return FeatureMaps.split(dh, first: dy.rowSize).0.reshaped(shape)
     }
 }
