@@ -95,37 +95,36 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// Convolves `x` (`[N, H, W, in]`) to `[N, H, W, out]`.
+    /// Convolves `x` (`[N, H, W, in]`) to `[N, H, W, out]` (the batch-invariant kernel; weights
+    /// packed per call).
     public func forward(_ x: Tensor, _ w: [Float]) -> (Tensor, Cache) {
+        let y = w.withUnsafeBufferPointer { forward(x, PackedWeights($0, slot: weight), $0) }
+        return (y, Cache(input: x))
+    }
+
+    /// The convolution with weights already packed (`w` still supplies the bias).
+    public func forward(_ x: Tensor, _ packed: PackedWeights, _ w: UnsafeBufferPointer<Float>) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels,
                      "Conv2d: input shape \(x.shape), expected [N, H, W, \(inChannels)]")
-        let pixels = x.count / inChannels, k = width, step = chunk
-        let y = w.withUnsafeBufferPointer { pw in
-            let wp = kernel == 1 ? Array(pw[weight.range]) : permutedWeights(pw)
-            return uninitializedFloats(pixels * outChannels) { py in
-                let b = pw.baseAddress! + bias.offset
-                for p in 0..<pixels { (py.baseAddress! + p * outChannels).update(from: b, count: outChannels) }
-                x.scalars.withUnsafeBufferPointer { px in
-                    wp.withUnsafeBufferPointer { pwp in
-                        guard kernel == 3 else {
-                            BLAS.gemm(m: pixels, n: outChannels, k: k, px.baseAddress!, pwp.baseAddress!, transposeB: true,
-                                      py.baseAddress!, beta: 1)
-                            return
-                        }
-                        var cols = [Float](repeating: 0, count: step * k)
-                        cols.withUnsafeMutableBufferPointer { pc in
-                            for first in stride(from: 0, to: pixels, by: step) {
-                                let rows = min(step, pixels - first)
-                                columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
-                                BLAS.gemm(m: rows, n: outChannels, k: k, pc.baseAddress!, pwp.baseAddress!, transposeB: true,
-                                          py.baseAddress! + first * outChannels, beta: 1)
-                            }
-                        }
-                    }
-                }
+        let y = uninitializedFloats(x.count / inChannels * outChannels) { py in
+            x.scalars.withUnsafeBufferPointer { px in
+                apply(images: x.shape[0], height: x.shape[1], width: x.shape[2], px.baseAddress!, packed, w,
+                      into: py.baseAddress!, GEMMEpilogue(bias: nil))
             }
         }
-        return (Tensor(shape: Array(x.shape.dropLast()) + [outChannels], scalars: y), Cache(input: x))
+        return Tensor(shape: Array(x.shape.dropLast()) + [outChannels], scalars: y)
+    }
+
+    /// `y = epilogue(conv(x) + b)` over channels-last maps; the epilogue's bias is this layer's.
+    func apply(images: Int, height: Int, width: Int, _ x: UnsafePointer<Float>, _ packed: PackedWeights,
+               _ w: UnsafeBufferPointer<Float>, into y: UnsafeMutablePointer<Float>, _ epilogue: GEMMEpilogue) {
+        var e = epilogue
+        e.bias = UnsafePointer(w.baseAddress! + bias.offset)
+        if kernel == 1 {
+            NetworkGEMM.dense(rows: images * height * width, x, lda: inChannels, packed, y, ldy: outChannels, e)
+        } else {
+            NetworkGEMM.conv3x3(images: images, height: height, width: width, x, packed, y, e)
+        }
     }
 
     /// Accumulates `dW`, `db` into `g` and returns `dX`.

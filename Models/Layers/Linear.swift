@@ -26,23 +26,28 @@ public struct Linear: Sendable {
         self.bias = bias ? layout.add("\(name).bias", shape: [outputs], initializer: zeroInit ? .zeros : .uniform(bound: bound)) : nil
     }
 
-    /// `x·Wᵀ + b` over the last dimension of `x`.
+    /// `x·Wᵀ + b` over the last dimension of `x` (the batch-invariant kernel; weights packed per call).
     public func forward(_ x: Tensor, _ w: [Float]) -> Tensor {
+        w.withUnsafeBufferPointer { forward(x, PackedWeights($0, slot: weight), $0) }
+    }
+
+    /// `x·Wᵀ + b` with weights already packed (`w` still supplies the bias).
+    public func forward(_ x: Tensor, _ packed: PackedWeights, _ w: UnsafeBufferPointer<Float>) -> Tensor {
         precondition(x.shape.last == inputs, "Linear: input has \(x.shape.last ?? 0) features, expected \(inputs)")
         let m = x.count / inputs
-        var y = [Float](repeating: 0, count: m * outputs)
-        w.withUnsafeBufferPointer { pw in
-            y.withUnsafeMutableBufferPointer { py in
-                if let bias {
-                    for r in 0..<m { (py.baseAddress! + r * outputs).update(from: pw.baseAddress! + bias.offset, count: outputs) }
-                }
-                x.scalars.withUnsafeBufferPointer { px in
-                    BLAS.gemm(m: m, n: outputs, k: inputs, px.baseAddress!, pw.baseAddress! + weight.offset,
-                              transposeB: true, py.baseAddress!, beta: bias == nil ? 0 : 1)
-                }
+        let y = uninitializedFloats(m * outputs) { py in
+            x.scalars.withUnsafeBufferPointer { px in
+                apply(rows: m, px.baseAddress!, packed, w, into: py.baseAddress!)
             }
         }
         return Tensor(shape: Array(x.shape.dropLast()) + [outputs], scalars: y)
+    }
+
+    /// `y = epilogue(x·Wᵀ + b)` for `rows` contiguous rows of `x`, written to `y` (`[rows, outputs]`).
+    func apply(rows: Int, _ x: UnsafePointer<Float>, _ packed: PackedWeights, _ w: UnsafeBufferPointer<Float>,
+               into y: UnsafeMutablePointer<Float>, silu: Bool = false) {
+        let b = bias.map { UnsafePointer(w.baseAddress! + $0.offset) }
+        NetworkGEMM.dense(rows: rows, x, lda: inputs, packed, y, ldy: outputs, GEMMEpilogue(bias: b, silu: silu))
     }
 
     /// Accumulates `dW`, `db` into `g` and returns `dX`, given the forward input `x`.
