@@ -109,7 +109,7 @@ public struct Conv2d: Sendable {
         let y = uninitializedFloats(x.count / inChannels * outChannels) { py in
             x.scalars.withUnsafeBufferPointer { px in
                 apply(images: x.shape[0], height: x.shape[1], width: x.shape[2], px.baseAddress!, packed, w,
-                      into: py.baseAddress!, GEMMEpilogue(bias: nil))
+                      into: py.baseAddress!, GEMMEpilogue())
             }
         }
         return Tensor(shape: Array(x.shape.dropLast()) + [outChannels], scalars: y)

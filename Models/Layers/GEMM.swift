@@ -25,12 +25,15 @@ public struct PackedWeights: Sendable {
 }
 
 /// What `NetworkGEMM` adds after the product, in this order: the bias, a per-group bias (the
-/// noise embedding of each sample, shared by its pixels), SiLU, and the old output (residuals).
+/// noise embedding of each sample, shared by its pixels), an activation, and the old output
+/// (residuals).
 struct GEMMEpilogue {
-    var bias: UnsafePointer<Float>?
+    /// The activation applied after the biases (the kernel's codes).
+    enum Activation: Int32 { case none = 0, silu = 1, relu = 2 }
+    var bias: UnsafePointer<Float>? = nil
     var rowBias: UnsafePointer<Float>? = nil
     var rowBiasGroup = 1
-    var silu = false
+    var activation = Activation.none
     var accumulate = false
 }
 
@@ -71,7 +74,7 @@ enum NetworkGEMM {
             var args = scorekit_gemm_args(
                 m: rows, n: w.outputs, taps: w.taps, channels: w.channels, a: x, lda: lda, height: height, width: width,
                 zeros: zeros, packed: pw.baseAddress, bias: e.bias, row_bias: e.rowBias, row_bias_group: e.rowBiasGroup,
-                y: y, ldy: ldy, activation: e.silu ? 1 : 0, accumulate: e.accumulate ? 1 : 0)
+                y: y, ldy: ldy, activation: e.activation.rawValue, accumulate: e.accumulate ? 1 : 0)
             scorekit_gemm(&args)
         }
     }

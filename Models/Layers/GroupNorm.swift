@@ -1,3 +1,4 @@
+import CScoreKitKernels
 import Foundation
 import ScoreKitCore
 
@@ -31,58 +32,82 @@ public struct GroupNorm: Sendable {
 
     /// Normalises `x` (`[N, …, C]`, channels last).
     public func forward(_ x: Tensor, _ w: [Float]) -> (Tensor, Cache) {
-        let c = channels, n = x.rows, pixels = x.rowSize / c, perGroup = c / groups
-        let size = Float(pixels * perGroup)
+        let n = x.rows, pixels = x.rowSize / channels
         var xhat = x, y = x
         var inverseStd = [Float](repeating: 0, count: n * groups)
-        var sums = [Float](repeating: 0, count: c), mean = sums, inv = sums
-        // Per-channel sums (inner loops along contiguous channels), reduced per group.
-        func groupValues(_ sums: [Float], _ f: (Float) -> Float, into out: inout [Float]) -> [Float] {
-            var perGroupValue = [Float](repeating: 0, count: groups)
-            for g in 0..<groups {
-                var t: Float = 0
-                for j in (g * perGroup)..<((g + 1) * perGroup) { t += sums[j] }
-                perGroupValue[g] = f(t)
-                for j in (g * perGroup)..<((g + 1) * perGroup) { out[j] = perGroupValue[g] }
-            }
-            return perGroupValue
-        }
-        xhat.scalars.withUnsafeMutableBufferPointer { ph in
-            for s in 0..<n {
-                let sample = ph.baseAddress! + s * pixels * c
-                sums.withUnsafeMutableBufferPointer { ps in
-                    for j in 0..<c { ps[j] = 0 }
-                    for p in 0..<pixels { let row = sample + p * c; for j in 0..<c { ps[j] += row[j] } }
-                }
-                _ = groupValues(sums, { $0 / size }, into: &mean)
-                sums.withUnsafeMutableBufferPointer { ps in
-                    mean.withUnsafeBufferPointer { pm in
-                        for j in 0..<c { ps[j] = 0 }
-                        for p in 0..<pixels {
-                            let row = sample + p * c
-                            for j in 0..<c { let d = row[j] - pm[j]; row[j] = d; ps[j] += d * d }
-                        }
+        x.scalars.withUnsafeBufferPointer { px in
+            xhat.scalars.withUnsafeMutableBufferPointer { ph in
+                inverseStd.withUnsafeMutableBufferPointer { pi in
+                    for s in 0..<n {
+                        let offset = s * pixels * channels
+                        normalise(px.baseAddress! + offset, pixels: pixels, into: ph.baseAddress! + offset,
+                                  inverseStd: pi.baseAddress! + s * groups)
                     }
-                }
-                let r = groupValues(sums, { 1 / ($0 / size + epsilon).squareRoot() }, into: &inv)
-                for g in 0..<groups { inverseStd[s * groups + g] = r[g] }
-                inv.withUnsafeBufferPointer { pi in
-                    for p in 0..<pixels { let row = sample + p * c; for j in 0..<c { row[j] *= pi[j] } }
                 }
             }
         }
         xhat.scalars.withUnsafeBufferPointer { ph in
             w.withUnsafeBufferPointer { pw in
                 y.scalars.withUnsafeMutableBufferPointer { py in
-                    let gamma = pw.baseAddress! + scale.offset, beta = pw.baseAddress! + shift.offset
-                    for q in 0..<(n * pixels) {
-                        let src = ph.baseAddress! + q * c, dst = py.baseAddress! + q * c
-                        for j in 0..<c { dst[j] = src[j] * gamma[j] + beta[j] }
-                    }
+                    scaleAndShift(ph.baseAddress!, values: x.count, pw, into: py.baseAddress!)
                 }
             }
         }
         return (y, Cache(normalised: xhat, inverseStd: inverseStd))
+    }
+
+    /// `SiLU(GroupNorm(x))` for `images` maps of `pixels` pixels from `x` into `y` (inference:
+    /// the same arithmetic as `forward` followed by `SiLU.forward`, without the cache).
+    func applyWithSiLU(images: Int, pixels: Int, _ x: UnsafePointer<Float>, _ w: UnsafeBufferPointer<Float>,
+                       into y: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: groups) { inverseStd in
+            for s in 0..<images {
+                let offset = s * pixels * channels
+                normalise(x + offset, pixels: pixels, into: y + offset, inverseStd: inverseStd.baseAddress!)
+                scaleAndShift(y + offset, values: pixels * channels, w, into: y + offset)
+                scorekit_silu_inplace(y + offset, pixels * channels)
+            }
+        }
+    }
+
+    /// One map's `x̂ = (x − μ_g)/√(σ²_g + ε)` into `xhat`, and each group's `1/√(σ²_g + ε)`.
+    /// Per-channel sums run along contiguous channels, then reduce per group.
+    private func normalise(_ x: UnsafePointer<Float>, pixels: Int, into xhat: UnsafeMutablePointer<Float>,
+                           inverseStd: UnsafeMutablePointer<Float>) {
+        let c = channels, perGroup = c / groups, size = Float(pixels * perGroup)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * c) { scratch in
+            let sums = scratch.baseAddress!, perChannel = sums + c
+            // Each group's value f(Σ of its channel sums), spread over its channels.
+            func reduce(_ f: (Float) -> Float) {
+                for g in 0..<groups {
+                    var t: Float = 0
+                    for j in (g * perGroup)..<((g + 1) * perGroup) { t += sums[j] }
+                    let v = f(t)
+                    for j in (g * perGroup)..<((g + 1) * perGroup) { perChannel[j] = v }
+                }
+            }
+            sums.update(repeating: 0, count: c)
+            for p in 0..<pixels { let row = x + p * c; for j in 0..<c { sums[j] += row[j] } }
+            reduce { $0 / size }
+            sums.update(repeating: 0, count: c)
+            for p in 0..<pixels {
+                let row = x + p * c, out = xhat + p * c
+                for j in 0..<c { let d = row[j] - perChannel[j]; out[j] = d; sums[j] += d * d }
+            }
+            reduce { 1 / ($0 / size + epsilon).squareRoot() }
+            for g in 0..<groups { inverseStd[g] = perChannel[g * perGroup] }
+            for p in 0..<pixels { let row = xhat + p * c; for j in 0..<c { row[j] *= perChannel[j] } }
+        }
+    }
+
+    /// `y = γ_c·x̂ + β_c` over `values` channels-last values (may be in place).
+    private func scaleAndShift(_ xhat: UnsafePointer<Float>, values: Int, _ w: UnsafeBufferPointer<Float>,
+                               into y: UnsafeMutablePointer<Float>) {
+        let c = channels, gamma = w.baseAddress! + scale.offset, beta = w.baseAddress! + shift.offset
+        for q in 0..<(values / c) {
+            let src = xhat + q * c, dst = y + q * c
+            for j in 0..<c { dst[j] = src[j] * gamma[j] + beta[j] }
+        }
     }
 
     /// Accumulates `dγ`, `dβ` and returns `dX`:

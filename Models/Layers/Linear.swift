@@ -45,9 +45,9 @@ public struct Linear: Sendable {
 
     /// `y = epilogue(x·Wᵀ + b)` for `rows` contiguous rows of `x`, written to `y` (`[rows, outputs]`).
     func apply(rows: Int, _ x: UnsafePointer<Float>, _ packed: PackedWeights, _ w: UnsafeBufferPointer<Float>,
-               into y: UnsafeMutablePointer<Float>, silu: Bool = false) {
+               into y: UnsafeMutablePointer<Float>, _ activation: GEMMEpilogue.Activation = .none) {
         let b = bias.map { UnsafePointer(w.baseAddress! + $0.offset) }
-        NetworkGEMM.dense(rows: rows, x, lda: inputs, packed, y, ldy: outputs, GEMMEpilogue(bias: b, silu: silu))
+        NetworkGEMM.dense(rows: rows, x, lda: inputs, packed, y, ldy: outputs, GEMMEpilogue(bias: b, activation: activation))
     }
 
     /// Accumulates `dW`, `db` into `g` and returns `dX`, given the forward input `x`.

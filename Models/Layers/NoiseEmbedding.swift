@@ -27,8 +27,13 @@ public struct FourierEmbedding: Sendable, Hashable {
 
     /// The features of each label: `[N, features]` (computed in Float64).
     public func forward(_ labels: [Float]) -> Tensor {
+        let out = uninitializedFloats(labels.count * features) { write(labels, into: $0.baseAddress!) }
+        return Tensor(shape: [labels.count, features], scalars: out)
+    }
+
+    /// The features of each label into `labels.count × features` floats at `out`.
+    func write(_ labels: [Float], into out: UnsafeMutablePointer<Float>) {
         let omega = frequencies, half = features / 2
-        var out = [Float](repeating: 0, count: labels.count * features)
         for (n, c) in labels.enumerated() {
             for i in 0..<half {
                 let a = omega[i] * Double(c)
@@ -36,7 +41,6 @@ public struct FourierEmbedding: Sendable, Hashable {
                 out[n * features + half + i] = Float(sin(a))
             }
         }
-        return Tensor(shape: [labels.count, features], scalars: out)
     }
 
     /// The gradient with respect to the labels: `Σ_i ω_i·(−sin(ω_i c)·dy_i + cos(ω_i c)·dy_{h+i})`.

@@ -179,14 +179,20 @@ enum InputScaling {
         var logs = [Float](repeating: 0, count: x.rows)
         out.scalars.withUnsafeMutableBufferPointer { p in
             for r in 0..<x.rows {
-                var s: Double = 0
-                for j in 0..<n { s += Double(p[r * n + j]) * Double(p[r * n + j]) }
-                let rms = (s / Double(n) + 1e-12).squareRoot()
-                logs[r] = Float(log(rms))
-                let inv = Float(1 / rms)
-                for j in 0..<n { p[r * n + j] *= inv }
+                let row = p.baseAddress! + r * n
+                let (inverse, log) = scale(row, count: n)
+                logs[r] = log
+                for j in 0..<n { row[j] *= inverse }
             }
         }
         return (out, logs)
+    }
+
+    /// `1/r` and `ln r` for the root mean square `r` of `count` values (accumulated in Float64).
+    static func scale(_ row: UnsafePointer<Float>, count n: Int) -> (inverse: Float, log: Float) {
+        var s: Double = 0
+        for j in 0..<n { s += Double(row[j]) * Double(row[j]) }
+        let rms = (s / Double(n) + 1e-12).squareRoot()
+        return (Float(1 / rms), Float(log(rms)))
     }
 }

@@ -27,7 +27,9 @@ public struct EDMPreconditioning: Sendable, Hashable, Codable {
 
 /// A trained denoiser network behind the `Denoiser` protocol: VE coordinates outside, EDM's
 /// preconditioning inside. Large batches are evaluated in chunks of the network's preferred
-/// size; results do not depend on the chunking.
+/// size, each on the batch-invariant kernels with weights packed at load time and a workspace
+/// reused from call to call (one per concurrent caller): results depend on neither the chunking
+/// nor the batch, and steady-state sampling allocates no network memory.
 public struct TrainedDenoiser: Denoiser {
     /// The network `F`.
     public let network: any DenoiserNetwork
@@ -37,6 +39,8 @@ public struct TrainedDenoiser: Denoiser {
     public let preconditioning: EDMPreconditioning
     /// The σ range it was trained for.
     public let sigmaRange: ClosedRange<Double>
+    private let packed: PackedParameters
+    private let workspaces = WorkspacePool()
 
     /// A denoiser from a network and its weights.
     public init(network: any DenoiserNetwork, weights: [Float], preconditioning: EDMPreconditioning,
@@ -46,6 +50,7 @@ public struct TrainedDenoiser: Denoiser {
         self.weights = weights
         self.preconditioning = preconditioning
         self.sigmaRange = sigmaRange
+        packed = PackedParameters(layout: network.layout, weights: weights)
     }
 
     /// The shape of one sample.
@@ -53,21 +58,43 @@ public struct TrainedDenoiser: Denoiser {
 
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
         precondition(x.rowShape == sampleShape && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
-        let chunk = network.preferredBatch
-        guard x.rows > chunk else { return denoiseChunk(x, sigma: sigma) }
-        var parts: [Tensor] = []
-        for start in stride(from: 0, to: x.rows, by: chunk) {
-            let end = min(start + chunk, x.rows)
-            parts.append(denoiseChunk(x.rows(start..<end), sigma: Array(sigma[start..<end])))
+        let n = x.rowSize, chunk = network.preferredBatch
+        let out = uninitializedFloats(x.count) { out in
+            x.scalars.withUnsafeBufferPointer { px in
+                for start in stride(from: 0, to: x.rows, by: chunk) {
+                    let rows = start..<min(start + chunk, x.rows)
+                    denoiseChunk(px.baseAddress! + start * n, sigma: Array(sigma[rows]), into: out.baseAddress! + start * n)
+                }
+            }
         }
-        return Tensor.concatenatingRows(parts)
+        return Tensor(shape: x.shape, scalars: out)
     }
 
-    private func denoiseChunk(_ x: Tensor, sigma: [Double]) -> Tensor {
-        let p = preconditioning
-        let input = x.scalingRows(by: sigma.map(p.cIn))
-        let f = network(input, labels: sigma.map { Float(p.cNoise($0)) }, weights)
-        return Tensor.combination([(.perRow(sigma.map(p.cSkip)), x), (.perRow(sigma.map(p.cOut)), f)])
+    /// `D(x; σ) = c_skip·x + c_out·F(c_in·x, c_noise)` for `sigma.count` rows.
+    private func denoiseChunk(_ x: UnsafePointer<Float>, sigma: [Double], into out: UnsafeMutablePointer<Float>) {
+        let p = preconditioning, rows = sigma.count, n = sampleShape.reduce(1, *)
+        let labels = sigma.map { Float(p.cNoise($0)) }
+        workspaces.withWorkspace { workspace in
+            packed.weights.withUnsafeBufferPointer { w in
+                let pass = InferencePass(parameters: packed, w: w, workspace: workspace)
+                let input = pass.buffer(rows * n), f = pass.buffer(rows * n)
+                for r in 0..<rows {
+                    let c = Float(p.cIn(sigma[r]))
+                    for j in 0..<n { input[r * n + j] = x[r * n + j] * c }
+                }
+                if let net = network as? any InferenceDenoiserNetwork {
+                    net.infer(input, labels: labels, pass, into: f)
+                } else {
+                    let y = network(Tensor(shape: [rows] + sampleShape, scalars: Array(UnsafeBufferPointer(start: input, count: rows * n))),
+                                    labels: labels, weights)
+                    y.scalars.withUnsafeBufferPointer { f.update(from: $0.baseAddress!, count: rows * n) }
+                }
+                for r in 0..<rows {
+                    let skip = Float(p.cSkip(sigma[r])), scale = Float(p.cOut(sigma[r]))
+                    for j in 0..<n { out[r * n + j] = (0 + skip * x[r * n + j]) + scale * f[r * n + j] }
+                }
+            }
+        }
     }
 }
 
@@ -79,11 +106,15 @@ public struct TrainedClassifier: Sendable {
     /// Its weights.
     public let weights: [Float]
 
+    private let packed: PackedParameters
+    private let workspaces = WorkspacePool()
+
     /// A classifier from a network and its weights.
     public init(network: any ClassifierNetwork, weights: [Float]) {
         precondition(weights.count == network.layout.count, "TrainedClassifier: \(weights.count) weights for \(network.layout.count) parameters")
         self.network = network
         self.weights = weights
+        packed = PackedParameters(layout: network.layout, weights: weights)
     }
 
     /// The shape of one input.
@@ -101,8 +132,29 @@ public struct TrainedClassifier: Sendable {
         return (Tensor.concatenatingRows(logits), Tensor.concatenatingRows(features))
     }
 
+    /// The logits `[N, classes]` alone: the inference pass (batch-invariant kernels, packed
+    /// weights, a reused workspace) where the network has one.
+    public func logits(_ x: Tensor) -> Tensor {
+        guard let net = network as? any InferenceClassifierNetwork else { return evaluate(x).logits }
+        let n = x.rowSize, k = network.classes, chunk = network.preferredBatch
+        let out = uninitializedFloats(x.rows * k) { out in
+            x.scalars.withUnsafeBufferPointer { px in
+                packed.weights.withUnsafeBufferPointer { w in
+                    for start in stride(from: 0, to: x.rows, by: chunk) {
+                        let rows = min(chunk, x.rows - start)
+                        workspaces.withWorkspace { workspace in
+                            let pass = InferencePass(parameters: packed, w: w, workspace: workspace)
+                            net.inferLogits(px.baseAddress! + start * n, rows: rows, pass, into: out.baseAddress! + start * k)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [x.rows, k], scalars: out)
+    }
+
     /// `log p(class | x)`, `[N, classes]`.
-    public func logProbabilities(_ x: Tensor) -> Tensor { SoftmaxCrossEntropy.logSoftmax(evaluate(x).logits) }
+    public func logProbabilities(_ x: Tensor) -> Tensor { SoftmaxCrossEntropy.logSoftmax(logits(x)) }
 
     /// The most probable class of each row and its probability.
     public func predict(_ x: Tensor) -> [(label: Int, probability: Double)] {

@@ -74,7 +74,7 @@ static inline void tile_pointers(const scorekit_gemm_args *a, size_t first, size
         *x = p * (v16)e;                                                                          \
     }
 
-// The epilogue of one tile, in this order: bias, per-group bias, SiLU, accumulate. Full tiles
+// The epilogue of one tile, in this order: bias, per-group bias, SiLU or ReLU, accumulate. Full tiles
 // store straight from registers; the last panel's partial columns go through `edge`.
 #define DEFINE_STORE(NAME, TARGET, EXP, MR)                                                       \
     TARGET static void NAME(const scorekit_gemm_args *a, size_t first, size_t rows, size_t col,   \
@@ -96,6 +96,8 @@ static inline void tile_pointers(const scorekit_gemm_args *a, size_t first, size
                 v16 e = (v16){0} - v;                                                             \
                 EXP(&e);                                                                          \
                 v = v / (1.0f + e);                                                               \
+            } else if (a->activation == 2) {                                                      \
+                v = __builtin_elementwise_max(v, (v16){0});                                       \
             }                                                                                     \
             float *dst = a->y + i * a->ldy + col;                                                 \
             if (a->accumulate) {                                                                  \

@@ -49,3 +49,11 @@ void scorekit_silu_backward(const float *x, const float *dy, float *dx, size_t n
         dx[i] = dy[i] * s * (1.0f + v * (1.0f - s));
     }
 }
+
+SCOREKIT_CLONES
+void scorekit_silu_inplace(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = v / (1.0f + vector_exp(-v));
+    }
+}

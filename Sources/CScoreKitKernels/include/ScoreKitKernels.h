@@ -9,6 +9,9 @@
 /// y[i] = x[i] * sigmoid(x[i]) (SiLU), i < n.
 void scorekit_silu_forward(const float *x, float *y, size_t n);
 
+/// x[i] = x[i] * sigmoid(x[i]) in place, i < n.
+void scorekit_silu_inplace(float *x, size_t n);
+
 /// dx[i] = dy[i] * s * (1 + x[i] * (1 - s)) with s = sigmoid(x[i]), i < n (may alias dy).
 void scorekit_silu_backward(const float *x, const float *dy, float *dx, size_t n);
 
@@ -35,7 +38,7 @@ typedef struct {
     /// The output: row i at `y + i * ldy`.
     float *y;
     size_t ldy;
-    /// 1: SiLU after the biases; 0: none.
+    /// After the biases: 0 nothing, 1 SiLU, 2 ReLU.
     int activation;
     /// 1: add the result to `y`; 0: overwrite.
     int accumulate;
