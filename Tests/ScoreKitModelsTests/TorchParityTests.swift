@@ -38,6 +38,7 @@ struct TorchParityTests {
         let (model, io) = try Self.load(fixture)
         let out = model.noiseLevelEstimator!.classifier.evaluate(io["x"]!)
         #expect(Self.maxError(out.logits, io["classifier_logits"]!) < 1e-4)
+        #expect(Self.maxError(model.noiseLevelEstimator!.classifier.logits(io["x"]!), io["classifier_logits"]!) < 1e-4)
         #expect(Self.maxError(out.features, io["classifier_features"]!) < 1e-4)
     }
 
@@ -45,6 +46,7 @@ struct TorchParityTests {
         let (model, io) = try Self.load("conv")
         let out = model.labelClassifier!.evaluate(io["x0"]!)
         #expect(Self.maxError(out.logits, io["label_logits"]!) < 1e-4)
+        #expect(Self.maxError(model.labelClassifier!.logits(io["x0"]!), io["label_logits"]!) < 1e-4)
         #expect(Self.maxError(out.features, io["label_features"]!) < 1e-4)
     }
 }
