@@ -35,6 +35,10 @@ public struct FourierEmbedding: Sendable, Hashable {
     func write(_ labels: [Float], into out: UnsafeMutablePointer<Float>) {
         let omega = frequencies, half = features / 2
         for (n, c) in labels.enumerated() {
+            if n > 0 && labels[n - 1] == c {     // samplers often give a whole batch one σ
+                (out + n * features).update(from: out + (n - 1) * features, count: features)
+                continue
+            }
             for i in 0..<half {
                 let a = omega[i] * Double(c)
                 out[n * features + i] = Float(cos(a))
