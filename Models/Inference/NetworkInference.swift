@@ -18,9 +18,10 @@ extension MLPDenoiserNetwork: InferenceDenoiserNetwork {
         let rows = labels.count, d = config.sampleShape.reduce(1, *), width = d + embedding.features
         let input = pass.buffer(rows * width), features = pass.buffer(rows * embedding.features)
         embedding.write(labels, into: features)
-        for r in 0..<rows {
-            (input + r * width).update(from: x + r * d, count: d)
-            (input + r * width + d).update(from: features + r * embedding.features, count: embedding.features)
+        for r in 0..<rows {     // plain loops: rows are a few values, too short for memmove calls
+            let row = input + r * width, f = features + r * embedding.features
+            for j in 0..<d { row[j] = x[r * d + j] }
+            for j in 0..<embedding.features { row[d + j] = f[j] }
         }
         let last = hidden.infer(rows: rows, input, pass)
         output.apply(rows: rows, last, pass.parameters[output.weight], pass.w, into: out)
