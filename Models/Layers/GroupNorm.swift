@@ -60,23 +60,35 @@ public struct GroupNorm: Sendable {
     /// the same arithmetic as `forward` followed by `SiLU.forward`, without the cache).
     func applyWithSiLU(images: Int, pixels: Int, _ x: UnsafePointer<Float>, _ w: UnsafeBufferPointer<Float>,
                        into y: UnsafeMutablePointer<Float>) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: groups) { inverseStd in
+        let gamma = w.baseAddress! + scale.offset, beta = w.baseAddress! + shift.offset
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: channels) { inverseStd in
             for s in 0..<images {
                 let offset = s * pixels * channels
-                normalise(x + offset, pixels: pixels, into: y + offset, inverseStd: inverseStd.baseAddress!)
-                scaleAndShift(y + offset, values: pixels * channels, w, into: y + offset)
-                scorekit_silu_inplace(y + offset, pixels * channels)
+                centre(x + offset, pixels: pixels, into: y + offset, inverseStd: inverseStd.baseAddress!)
+                scorekit_normalise_affine_silu(y + offset, inverseStd.baseAddress!, gamma, beta, pixels, channels)
             }
         }
     }
 
     /// One map's `x̂ = (x − μ_g)/√(σ²_g + ε)` into `xhat`, and each group's `1/√(σ²_g + ε)`.
-    /// Per-channel sums run along contiguous channels, then reduce per group.
     private func normalise(_ x: UnsafePointer<Float>, pixels: Int, into xhat: UnsafeMutablePointer<Float>,
                            inverseStd: UnsafeMutablePointer<Float>) {
+        let c = channels, perGroup = c / groups
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { perChannel in
+            let inv = perChannel.baseAddress!
+            centre(x, pixels: pixels, into: xhat, inverseStd: inv)
+            for g in 0..<groups { inverseStd[g] = inv[g * perGroup] }
+            for p in 0..<pixels { let row = xhat + p * c; for j in 0..<c { row[j] *= inv[j] } }
+        }
+    }
+
+    /// One map's `x − μ_g` into `out`, and `1/√(σ²_g + ε)` for each channel (its group's value).
+    /// Per-channel sums run along contiguous channels, then reduce per group.
+    private func centre(_ x: UnsafePointer<Float>, pixels: Int, into out: UnsafeMutablePointer<Float>,
+                        inverseStd perChannel: UnsafeMutablePointer<Float>) {
         let c = channels, perGroup = c / groups, size = Float(pixels * perGroup)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * c) { scratch in
-            let sums = scratch.baseAddress!, perChannel = sums + c
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { scratch in
+            let sums = scratch.baseAddress!
             // Each group's value f(Σ of its channel sums), spread over its channels.
             func reduce(_ f: (Float) -> Float) {
                 for g in 0..<groups {
@@ -91,12 +103,10 @@ public struct GroupNorm: Sendable {
             reduce { $0 / size }
             sums.update(repeating: 0, count: c)
             for p in 0..<pixels {
-                let row = x + p * c, out = xhat + p * c
-                for j in 0..<c { let d = row[j] - perChannel[j]; out[j] = d; sums[j] += d * d }
+                let row = x + p * c, dst = out + p * c
+                for j in 0..<c { let d = row[j] - perChannel[j]; dst[j] = d; sums[j] += d * d }
             }
             reduce { 1 / ($0 / size + epsilon).squareRoot() }
-            for g in 0..<groups { inverseStd[g] = perChannel[g * perGroup] }
-            for p in 0..<pixels { let row = xhat + p * c; for j in 0..<c { row[j] *= perChannel[j] } }
         }
     }
 

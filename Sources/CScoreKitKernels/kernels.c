@@ -57,3 +57,15 @@ void scorekit_silu_inplace(float *x, size_t n) {
         x[i] = v / (1.0f + vector_exp(-v));
     }
 }
+
+SCOREKIT_CLONES
+void scorekit_normalise_affine_silu(float *x, const float *inverse_std, const float *gamma, const float *beta,
+                                    size_t pixels, size_t channels) {
+    for (size_t p = 0; p < pixels; p++) {
+        float *row = x + p * channels;
+        for (size_t j = 0; j < channels; j++) {
+            float v = (row[j] * inverse_std[j]) * gamma[j] + beta[j];
+            row[j] = v / (1.0f + vector_exp(-v));
+        }
+    }
+}

@@ -12,6 +12,11 @@ void scorekit_silu_forward(const float *x, float *y, size_t n);
 /// x[i] = x[i] * sigmoid(x[i]) in place, i < n.
 void scorekit_silu_inplace(float *x, size_t n);
 
+/// GroupNorm's last steps and SiLU in one pass over `pixels` rows of `channels` centred values:
+/// x = SiLU((x * inverse_std[c]) * gamma[c] + beta[c]).
+void scorekit_normalise_affine_silu(float *x, const float *inverse_std, const float *gamma, const float *beta,
+                                    size_t pixels, size_t channels);
+
 /// dx[i] = dy[i] * s * (1 + x[i] * (1 - s)) with s = sigmoid(x[i]), i < n (may alias dy).
 void scorekit_silu_backward(const float *x, const float *dy, float *dx, size_t n);
 
