@@ -27,7 +27,7 @@ let package = Package(
         ),
         .target(
             name: "ScoreKitCore",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux])), "CScoreKitKernels"]
         ),
         .target(name: "ScoreKitSamplers", dependencies: ["ScoreKitCore"], path: "Samplers"),
         .target(name: "CScoreKitKernels"),
