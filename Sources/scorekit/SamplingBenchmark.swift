@@ -75,6 +75,8 @@ extension Benchmarks {
         /// Denoiser calls per sample (mean).
         let nfePerSample: Double
         let seconds: Double
+        /// Network rows (one sample at one σ) the run evaluated.
+        let evaluations: Int
         /// Network rows (one sample at one σ) evaluated per second.
         let evaluationsPerSecond: Double
         var samplesPerSecond: Double { Double(count) / seconds }
@@ -107,7 +109,7 @@ extension Benchmarks {
                 let t = timed.totals.snapshot
                 figures.append(SamplingFigure(
                     model: run.model, sampler: sampler.spec, count: run.count,
-                    nfePerSample: CountSummary(result.nfe).mean, seconds: seconds,
+                    nfePerSample: CountSummary(result.nfe).mean, seconds: seconds, evaluations: t.rows,
                     evaluationsPerSecond: Double(t.rows) / seconds,
                     outsideNetworkShare: processCPU > 0 ? max(0, 1 - t.cpu / processCPU) : 0,
                     outsideNetworkShareWall: max(0, 1 - t.wall / seconds), finite: result.samples.isFinite))
