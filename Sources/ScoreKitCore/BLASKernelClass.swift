@@ -71,11 +71,18 @@ public enum BLASKernelClass: Int, Sendable, Codable, Comparable, CaseIterable, C
 
 /// The CPU features that decide which BLAS kernel class a CPU can run.
 public struct CPUFeatures: Sendable, Codable, Equatable {
+    /// AVX, AVX2 and FMA (FMA3).
     public var avx = false, avx2 = false, fma = false
+    /// The AVX-512 subsets OpenBLAS's `SkylakeX` kernels need: foundation, vector length,
+    /// byte/word, doubleword/quadword and conflict detection.
     public var avx512f = false, avx512vl = false, avx512bw = false, avx512dq = false, avx512cd = false
+    /// AVX-512 BF16 (Cooper Lake and later), which OpenBLAS's `Cooperlake` kernels use.
     public var avx512bf16 = false
     /// An AMD processor (OpenBLAS's `Zen` kernels are its AVX2 kernels tuned for AMD caches).
     public var amd = false
+
+    /// The features of the CPU this process runs on (all absent on non-x86 machines).
+    public static var current: CPUFeatures { BLASRuntime.features }
 
     /// Features given field by field (all absent by default).
     public init(avx: Bool = false, avx2: Bool = false, fma: Bool = false, avx512f: Bool = false,
