@@ -52,6 +52,16 @@ struct BenchBLASCommandTests {
         #expect(try Self.kernelAndCheckProducts(fast) == "Haswell")
     }
 
+    @Test func sampleSummaryCarriesTheBLASInfo() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = try CLI.run(["sample", "--model", "gmm2d", "--count", "20", "--json", "--out", "x.npy"], in: folder)
+        #expect(out.status == 0, "\(out.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: out.stdoutData) as? [String: Any])
+        let blas = try #require(object["blas"] as? [String: Any])
+        #expect(blas["library"] as? String == BLASInfo.current.library && blas["cpu_class"] as? String == BLASInfo.current.cpuClass.description)
+    }
+
     @Test func badBenchOptionsAreOneLineErrors() throws {
         let part = try CLI.run(["bench", "--only", "sgemm,warp"])
         #expect(part.status != 0 && part.stderr.contains("valid parts: sgemm, forward, training, sampling"))
