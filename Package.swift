@@ -5,7 +5,8 @@ import PackageDescription
 ///
 /// Dependency direction: ScoreKitSamplers → ScoreKitCore ← ScoreKitModels; ScoreKitCompare (the
 /// NFE-versus-quality sweeps) uses all three; the umbrella `ScoreKit` re-exports all four and
-/// the `scorekit` tool sits on top.
+/// the `scorekit` tool sits on top. ScoreKitCore uses CScoreKitKernels for CPUID (which OpenBLAS
+/// kernel fits the CPU); ScoreKitModels for its element-wise kernels.
 let package = Package(
     name: "ScoreKit",
     platforms: [.macOS(.v14)],
@@ -27,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "ScoreKitCore",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux])), "CScoreKitKernels"]
         ),
         .target(name: "ScoreKitSamplers", dependencies: ["ScoreKitCore"], path: "Samplers"),
         .target(name: "CScoreKitKernels"),

@@ -5,6 +5,9 @@ import COpenBLAS
 #endif
 
 /// Matrix products through CBLAS: OpenBLAS on Linux (`COpenBLAS`), Accelerate on Apple platforms.
+///
+/// The first product applies ScoreKit's BLAS defaults (kernel and threads; see
+/// `ScoreKitRuntime.configure()`).
 public enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C` for row-major matrices, where `op` transposes when asked.
     ///
@@ -24,6 +27,7 @@ public enum BLAS {
             if beta == 0 { c.update(repeating: 0, count: m * n) }
             return
         }
+        BLASRuntime.ensureConfigured()
         let lda = transposeA ? m : k
         let ldb = transposeB ? k : n
         cblas_sgemm(CblasRowMajor,
@@ -43,6 +47,7 @@ extension BLAS {
         alpha: Double = 1, beta: Double = 0
     ) {
         guard m > 0, n > 0, k > 0 else { return }
+        BLASRuntime.ensureConfigured()
         cblas_dgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,

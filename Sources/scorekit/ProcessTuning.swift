@@ -1,9 +1,11 @@
 import Foundation
+import ScoreKit
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Settings of the tool's own process (never of the library).
+/// Settings of the tool's own process. (ScoreKit's BLAS defaults — kernel and one thread —
+/// belong to the library: `ScoreKitRuntime.configure()`; the tool only reports them.)
 enum ProcessTuning {
     /// Keeps freed memory in glibc's heap instead of returning it to the system at once.
     ///
@@ -13,7 +15,6 @@ enum ProcessTuning {
     /// time of sampling a 2-D model. Raising the mmap and trim thresholds (glibc's `mallopt`,
     /// looked up at run time since Swift's Glibc module does not export it) removes them.
     static func apply() {
-        singleThreadedBLAS()
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
@@ -24,16 +25,30 @@ enum ProcessTuning {
         #endif
     }
 
-    /// One OpenBLAS thread unless `OPENBLAS_NUM_THREADS` says otherwise. ScoreKit's matrix
-    /// products are small (a few hundred rows by 32–128 columns); OpenBLAS's worker threads
-    /// spin while they wait, and on a busy machine that made a U-Net training step seven times
-    /// slower than one thread.
-    static func singleThreadedBLAS() {
-        #if canImport(Glibc)
-        guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil,
-              let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_set_num_threads") else { return }
-        typealias SetThreads = @convention(c) (Int32) -> Void
-        unsafeBitCast(symbol, to: SetThreads.self)(1)
-        #endif
+    /// Applies ScoreKit's BLAS defaults up front and prints one line on stderr when OpenBLAS
+    /// runs a kernel below the CPU's class that ScoreKit could not switch.
+    static func configureBLAS() {
+        let info = ScoreKitRuntime.configure()
+        if let warning = info.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+    }
+}
+
+/// A command that runs matrix products: the tool configures BLAS (and warns) before it runs.
+protocol BLASCommand {}
+
+extension SampleCommand: BLASCommand {}
+extension CompareCommand: BLASCommand {}
+extension TrainCommand: BLASCommand {}
+extension BenchCommand: BLASCommand {}
+
+extension BLASInfo {
+    /// The info as a JSON object for the tool's `--json` summaries (key `"blas"`).
+    var jsonObject: Any {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(self), let object = try? JSONSerialization.jsonObject(with: data) else {
+            return ["library": library]
+        }
+        return object
     }
 }

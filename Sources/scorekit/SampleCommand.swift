@@ -104,7 +104,7 @@ struct SampleCommand: ParsableCommand {
             var object: [String: Any] = [
                 "sampler": sampler.spec, "model": model, "count": count, "seed": seed,
                 "nfe_per_sample": summary(nfe), "classifier_calls_per_sample": summary(classifier),
-                "seconds": result.seconds, "out": url?.path ?? NSNull(),
+                "seconds": result.seconds, "out": url?.path ?? NSNull(), "blas": BLASInfo.current.jsonObject,
             ]
             if !result.nfeByPart.isEmpty {
                 object["nfe_per_sample_by_part"] = result.nfeByPart.mapValues { summary(CountSummary($0)) }

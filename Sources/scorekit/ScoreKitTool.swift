@@ -15,6 +15,7 @@ struct ScoreKitTool: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if command is any BLASCommand { ProcessTuning.configureBLAS() }
             try command.run()
         } catch {
             let code = exitCode(for: error)
