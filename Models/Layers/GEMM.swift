@@ -43,9 +43,11 @@ struct GEMMEpilogue {
 /// row's result depends only on that row — not on the batch, the tile or the thread. That is
 /// what makes a sample's bits independent of `--batch` and `--threads` for trained models
 /// (OpenBLAS picks code paths and blockings by matrix size, so its rows change with the batch).
-enum NetworkGEMM {
-    /// The instruction set and tile the kernel uses on this CPU.
-    static var kernelName: String { String(cString: scorekit_gemm_kernel()) }
+public enum NetworkGEMM {
+    /// The instruction set and tile the network kernel uses on this CPU (e.g. `avx2+fma 6x16`).
+    /// Results are the same on every CPU that runs the same variant; different variants round
+    /// differently (fused or separate multiply-adds).
+    public static var kernelName: String { String(cString: scorekit_gemm_kernel()) }
 
     /// `y[i] = epilogue(x[i] · Wᵀ)` for `rows` rows of `x` (row stride `lda`), `y` row stride `ldy`.
     static func dense(rows: Int, _ x: UnsafePointer<Float>, lda: Int, _ w: PackedWeights,

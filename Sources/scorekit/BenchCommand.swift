@@ -66,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         _ = getloadavg(&load, 3)
         if json {
             let object: [String: Any] = [
-                "blas": blas.jsonObject,
+                "blas": blas.jsonObject, "network_kernel": NetworkGEMM.kernelName,
                 "parts": Self.parts.filter(selected.contains),
                 "sgemm_gflops": gemm.map { ["shape": $0.shape, "gflops": $0.gflops, "max_abs_error": Double($0.maxAbsError)] },
                 "forward": forward,
@@ -118,6 +118,7 @@ struct BenchCommand: ParsableCommand {
         if let threads = blas.threads { print("  threads   \(threads)") }
         print("  CPU       \(blas.cpuClass)" + (blas.cpuBestKernel.map { " (best OpenBLAS kernel: \($0))" } ?? ""))
         if let warning = blas.warning { print("  warning   \(warning)") }
+        print("  networks  ScoreKit's batch-invariant kernel, \(NetworkGEMM.kernelName) (OpenBLAS only in training's backward passes and exact models)")
     }
 
     private func printTables(gemm: [Benchmarks.GemmFigure], forward: [[String: Any]], sizes: [Int],
