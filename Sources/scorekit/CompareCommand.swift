@@ -68,6 +68,7 @@ struct CompareCommand: ParsableCommand {
 
     private func execute() throws {
         let comparison = try comparison()
+        ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
         let bar = TerminalProgress(label: "compare", estimatesETA: false)
         let results = try comparison.run { p in
             bar.update(p.fraction, detail: "cells \(p.cellsDone)/\(p.cells)  \(p.current)", secondsRemaining: p.secondsRemaining)

@@ -44,6 +44,9 @@ public final class ArrayFileWriter: SampleSink {
 
     deinit { if !committed { discard() } }
 
+    /// The path of the temporary file being written (for removing it on an interrupt).
+    public var temporaryPath: String { temporary.path }
+
     /// Writes `samples`' rows at rows `positions` of the array (runs of consecutive positions
     /// in one write).
     public func receive(_ samples: Tensor, at positions: [Int]) throws {
