@@ -64,7 +64,7 @@ public struct SampleFileMetadata: Sendable, Equatable {
 
     /// The sidecar's bytes: the dictionary as sorted JSON.
     public var sidecarData: Data {
-        (try? JSONSerialization.data(withJSONObject: dictionary, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        (try? JSONSerialization.data(withJSONObject: dictionary, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
     }
 
     /// The metadata of sample file `url`: its `__metadata__`, or for `.npy` its sidecar.

@@ -55,7 +55,7 @@ public enum ShardMerge {
     private static func agree(_ a: SampleFileMetadata, _ shapeA: [Int], with b: SampleFileMetadata, _ shapeB: [Int],
                               file: String, reference: String) throws {
         func check(_ what: String, _ x: String, _ y: String) throws {
-            guard x == y else { throw ShardMergeError("\(file) has \(what) \(x), but \(reference) has \(y): not shards of one run") }
+            guard x == y else { throw ShardMergeError("\(file) has \(what) \(x), but \(reference) has \(what) \(y): not shards of one run") }
         }
         try check("model", a.model, b.model)
         try check("sampler", a.sampler, b.sampler)
