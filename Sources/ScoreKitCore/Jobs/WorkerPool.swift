@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 
-/// The number of cores this process may run on: `ProcessInfo.activeProcessorCount` (which
-/// honours CPU affinity and cgroup limits on Linux), at least 1. The default worker count of a
-/// `SamplingJob`.
+/// The number of cores this process may run on: `ProcessInfo.activeProcessorCount`, at least 1.
+/// The default worker count of a `SamplingJob`. (Whether it reflects a container's CPU quota
+/// depends on the platform's Foundation; set the count explicitly in containers.)
 public enum ActiveCores {
     /// The cores available now, at least 1.
     public static var count: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
