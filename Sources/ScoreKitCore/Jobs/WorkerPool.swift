@@ -41,6 +41,9 @@ struct Serialised<Value>: @unchecked Sendable {
 struct WorkerPool: Sendable {
     /// How many workers (≥ 1).
     let workers: Int
+    /// Whether the calling task's cancellation stops the pool (false for work that must finish,
+    /// such as a metric's sum).
+    var cancellable = true
 
     fileprivate final class State: @unchecked Sendable {
         let lock = NSLock()
@@ -61,16 +64,17 @@ struct WorkerPool: Sendable {
         let state = State()
         let stop = StopFlag(state: state)
         let workers = min(self.workers, max(tasks, 1))
+        let cancellable = self.cancellable
         let work: @Sendable (Int) -> Void = { worker in
-            Self.work(worker: worker, tasks: tasks, workers: workers, state: state, stop: stop, body)
+            Self.work(worker: worker, tasks: tasks, workers: workers, cancellable: cancellable, state: state, stop: stop, body)
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         if let error = state.error { throw error }
     }
 
-    private static func work(worker: Int, tasks: Int, workers: Int, state: State, stop: StopFlag,
+    private static func work(worker: Int, tasks: Int, workers: Int, cancellable: Bool, state: State, stop: StopFlag,
                              _ body: (Int, Int, StopFlag) throws -> Void) {
-        let onCallingTask = withUnsafeCurrentTask { $0 != nil }
+        let onCallingTask = cancellable && withUnsafeCurrentTask { $0 != nil }
         while true {
             if onCallingTask, Task.isCancelled { fail(state, CancellationError()) }
             let task: Int? = state.lock.withLock {
