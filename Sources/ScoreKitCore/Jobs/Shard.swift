@@ -51,6 +51,7 @@ public enum ShardError: Error, Equatable, CustomStringConvertible {
     /// The text, and what is wrong with it.
     case bad(String, reason: String)
 
+    /// The one-line message: the value and what is expected.
     public var description: String {
         switch self {
         case let .bad(text, reason): "--shard \(text): \(reason)"
