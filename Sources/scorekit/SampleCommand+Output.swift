@@ -105,7 +105,7 @@ final class InterruptCleanup {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 unlink(path)
-                exit(128 + sig)
+                _exit(128 + sig)      // not exit(): atexit teardown would race the workers still in BLAS
             }
             source.resume()
             sources.append(source)
