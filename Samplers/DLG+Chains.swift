@@ -38,6 +38,7 @@ extension DLG {
                      _ noise: any NoiseSource, _ context: SamplingContext) throws -> ChainState {
         let chainNoise = try noise.derived(stream: RandomStreamID.chain, sampleIndices: ids)
         let start = SamplingContext(samplerName: context.samplerName + " (initialisation)", sampleIndices: ids)
+        start.shouldStop = context.shouldStop
         var x = try initializer.sample(model, from: try chainNoise.normal(rows: nil, shape: model.sampleShape),
                                        noise: try noise.derived(stream: RandomStreamID.auxiliary, sampleIndices: ids),
                                        context: start)
@@ -134,4 +135,20 @@ private func median(_ v: [Double]) -> Double {
     guard !v.isEmpty else { return .nan }
     let s = v.sorted()
     return s[s.count / 2]
+}
+
+extension DLG {
+    /// Keeps each chain's samples in one batch (sample i is chain i mod C), so a chain's
+    /// start-up and rounds run once, not once per batch that holds one of its samples. Chains
+    /// are packed into batches of at most `batchSize`; a chain with more samples than a batch
+    /// holds is cut into runs of consecutive rounds (each run starts the chain again, and
+    /// that repeated start-up is reported as shared NFE).
+    public func batches(of indices: Range<Int>, batchSize: Int, workers: Int) -> [[Int]] {
+        guard indices.count > chains else {   // a contiguous range this short has one sample per chain
+            return BatchPlan.packing(indices.map { [$0] }, batchSize: batchSize, workers: workers)
+        }
+        var groups = [[Int]](repeating: [], count: chains)
+        for i in indices { groups[i % chains].append(i) }
+        return BatchPlan.packing(groups, batchSize: batchSize, workers: workers)
+    }
 }

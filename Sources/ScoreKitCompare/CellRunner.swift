@@ -36,7 +36,8 @@ struct CellRunner {
             fitted = try row.sampler.fitted(toNFE: budget)
             record.spec = fitted.spec
             let job = SamplingJob(sampler: fitted, model: model.denoiser, count: plan.count, seed: plan.seed,
-                                  batchSize: plan.batchSize, budget: budget, noiseLevelEstimator: model.noiseLevelEstimator)
+                                  batchSize: plan.batchSize, budget: budget, noiseLevelEstimator: model.noiseLevelEstimator,
+                                  threads: plan.threads)
             result = try job.run { p, _ in progress(p.fraction) }
             record.deterministic = try DeterminismProbe.isDeterministic(fitted, model: model, seed: plan.seed, budget: budget)
         } catch let error where !(error is CancellationError) {

@@ -41,6 +41,7 @@ public struct Comparison: Sendable {
         var plan = plan
         guard plan.count >= 2 else { throw ComparisonError.badCount(plan.count) }
         guard plan.batchSize > 0 else { throw ComparisonError.badBatch(plan.batchSize) }
+        guard plan.threads >= 1 else { throw ComparisonError.badThreads(plan.threads) }
         plan.budgets = try ComparisonPlan.validatedBudgets(plan.budgets.isEmpty ? ComparisonPlan.defaultBudgets : plan.budgets)
         if plan.samplers.isEmpty { plan.samplers = ComparisonPlan.defaultSamplers(in: catalog) }
         guard !plan.samplers.isEmpty else { throw ComparisonError.noSamplers }
@@ -115,27 +116,32 @@ public struct Comparison: Sendable {
     /// `results.json`, `report.md` and `nfe-quality.svg` (rewritten after every cell, so an
     /// interrupted run leaves a readable partial report). Cancelling the task stops at the
     /// next sampler step; finished cells stay.
+    ///
+    /// With `plan.shard`, runs only that shard's cells and writes no report or tables (other
+    /// shards write the same folder at the same time); the results hold that shard's cells. A
+    /// later run without a shard finds every finished cell, runs what is left and writes the report.
     public func run(progress: ((ComparisonProgress) -> Void)? = nil) throws -> ComparisonResults {
         let cellsFolder = plan.output.appendingPathComponent("cells", isDirectory: true)
         try FileManager.default.createDirectory(at: cellsFolder, withIntermediateDirectories: true)
-        let tracker = ProgressTracker(cells: cells.map { $0.budget * plan.count }, report: progress)
+        let mine = cells.enumerated().filter { plan.shard?.owns(cell: $0.offset) ?? true }.map(\.element)
+        let tracker = ProgressTracker(cells: mine.map { $0.budget * plan.count }, report: progress)
         tracker.phase("reference data and noise floor")
         let suite = try QualitySuite(model: model, count: plan.count, seed: plan.seed)
         let bounds = suite.reference.flatMap(CellRunner.scatterBounds)
-        if let reference = suite.reference, let picture = CellRunner.picture(reference, bounds: bounds) {
+        if plan.shard == nil, let reference = suite.reference, let picture = CellRunner.picture(reference, bounds: bounds) {
             try AtomicFile.write(picture.pngData(), to: plan.output.appendingPathComponent("reference.png"))
         }
         let solution = try referenceSolution(tracker: tracker)
         let runner = CellRunner(comparison: self, suite: suite, solution: solution, scatterBounds: bounds)
         var records: [CellRecord] = []
-        for (index, cell) in cells.enumerated() {
+        for (index, cell) in mine.enumerated() {
             tracker.start(index, label: "\(cell.row.sampler.name) @ \(cell.budget) NFE")
             let (record, ran) = try runner.record(for: cell.row, budget: cell.budget) { fraction in
                 tracker.update(withinCell: fraction)
             }
             tracker.finish(index, ran: ran)
             records.append(record)
-            try ResultsFiles.write(results(records, suite: suite, solution: solution), to: plan.output)
+            if plan.shard == nil { try ResultsFiles.write(results(records, suite: suite, solution: solution), to: plan.output) }
         }
         return results(records, suite: suite, solution: solution)
     }
@@ -146,7 +152,8 @@ public struct Comparison: Sendable {
         }
         tracker.phase("reference solution \(solver.name)")
         return try ReferenceSolution.loadOrSolve(solver, model: model, modelName: plan.model, count: plan.count,
-                                                 seed: plan.seed, batchSize: plan.batchSize, output: plan.output) { p, _ in
+                                                 seed: plan.seed, batchSize: plan.batchSize, threads: plan.threads,
+                                                 output: plan.output) { p, _ in
             tracker.phase("reference solution \(solver.name)", within: p.fraction)
         }
     }

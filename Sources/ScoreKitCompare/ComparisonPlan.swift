@@ -38,11 +38,16 @@ public struct ComparisonPlan: Sendable {
     public var referenceSolver: String?
     /// Samples per batch (does not change results).
     public var batchSize: Int
+    /// Worker threads per sampling job (does not change results); every active core by default.
+    public var threads: Int
+    /// Run only this shard's cells (cell j belongs to shard `j mod N + 1`) and write no report:
+    /// shards share one output folder, and a run without a shard assembles the report.
+    public var shard: Shard?
 
     /// A plan; empty `samplers` and `budgets` mean the defaults.
     public init(model: String, samplers: [String] = [], budgets: [Int] = [], count: Int = ComparisonPlan.defaultCount,
                 seed: UInt64 = 0, output: URL, referenceSolver: String? = ComparisonPlan.defaultReferenceSolver,
-                batchSize: Int = 10_000) {
+                batchSize: Int = 10_000, threads: Int = ActiveCores.count, shard: Shard? = nil) {
         self.model = model
         self.samplers = samplers
         self.budgets = budgets
@@ -51,6 +56,8 @@ public struct ComparisonPlan: Sendable {
         self.output = output
         self.referenceSolver = referenceSolver
         self.batchSize = batchSize
+        self.threads = threads
+        self.shard = shard
     }
 
     /// The default sampler specs that `catalog` has, in order.
@@ -111,6 +118,8 @@ public enum ComparisonError: Error, Equatable, CustomStringConvertible {
     case badCount(Int)
     /// A non-positive batch size.
     case badBatch(Int)
+    /// A worker count below 1.
+    case badThreads(Int)
     /// A reference solver spec the catalog rejects.
     case badReferenceSolver(String, reason: String)
     /// `--out` names an existing file.
@@ -136,6 +145,8 @@ public enum ComparisonError: Error, Equatable, CustomStringConvertible {
             "--count must be at least 2 (the metrics need two samples), got \(n)"
         case let .badBatch(n):
             "--batch must be positive, got \(n)"
+        case let .badThreads(n):
+            "--threads must be at least 1, got \(n)"
         case let .badReferenceSolver(spec, reason):
             "--reference '\(spec)': \(reason) (or --reference none)"
         case let .outputNotFolder(path):

@@ -36,7 +36,7 @@ public struct ReferenceSolution: Sendable {
     /// Loads the solution from `output` when a previous run stored it under the same key, else
     /// solves and stores it (`reference-solution.npy` and `.json`, each written atomically).
     static func loadOrSolve(_ solver: any Sampler, model: LoadedModel, modelName: String, count: Int, seed: UInt64,
-                            batchSize: Int, output: URL,
+                            batchSize: Int, threads: Int, output: URL,
                             progress: ((SamplingJob.Progress, SamplingProgress) -> Void)?) throws -> ReferenceSolution {
         let key = "model=\(modelName)|solver=\(solver.spec)|count=\(count)|seed=\(seed)"
         let jsonURL = output.appendingPathComponent("reference-solution.json")
@@ -48,7 +48,7 @@ public struct ReferenceSolution: Sendable {
                                      nfe: stored.nfe, skipped: nil)
         }
         let job = SamplingJob(sampler: solver, model: model.denoiser, count: count, seed: seed, batchSize: batchSize,
-                              noiseLevelEstimator: model.noiseLevelEstimator)
+                              noiseLevelEstimator: model.noiseLevelEstimator, threads: threads)
         let result: SamplingResult
         do {
             result = try job.run(progress: progress)

@@ -41,9 +41,21 @@ public protocol Sampler: Sendable {
     /// - Returns: the samples, shaped like `z`.
     func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                 context: SamplingContext) throws -> Tensor
+
+    /// How a `SamplingJob` splits the sample indices `indices` into batches of at most
+    /// `batchSize` rows for `workers` workers: every index in exactly one batch. Sample i
+    /// depends only on (seed, i), so any split gives the same samples; it decides only how much
+    /// work is repeated or shared. The default is `BatchPlan.contiguous` (contiguous ranges,
+    /// at least one batch per worker); DLG keeps each chain's samples in one batch.
+    func batches(of indices: Range<Int>, batchSize: Int, workers: Int) -> [[Int]]
 }
 
 extension Sampler {
+    /// The default split: `BatchPlan.contiguous`.
+    public func batches(of indices: Range<Int>, batchSize: Int, workers: Int) -> [[Int]] {
+        BatchPlan.contiguous(indices, batchSize: batchSize, workers: workers)
+    }
+
     /// The default: keys are the descriptor's, validated by `SamplerOptions`.
     public static func resolve(_ pairs: [(key: String, value: String)]) throws -> SamplerOptions {
         try descriptor.resolve(pairs)

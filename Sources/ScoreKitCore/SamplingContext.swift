@@ -14,7 +14,7 @@
 /// }
 /// ```
 ///
-/// A context belongs to one batch and one task; it is not shared.
+/// A context belongs to one batch and one worker; it is not shared.
 public final class SamplingContext {
     /// The name of the sampler using this context (for error messages).
     public let samplerName: String
@@ -40,6 +40,9 @@ public final class SamplingContext {
     public var part: String?
     /// Called at the start of every step.
     public var onProgress: ((SamplingProgress) -> Void)?
+    /// Asked at the start of every step, besides the task's cancellation: true stops the run
+    /// with `CancellationError` (a `SamplingJob` sets it so one worker's failure stops the rest).
+    public var shouldStop: (@Sendable () -> Bool)?
     /// Records the state after every step when set.
     public var recorder: TrajectoryRecorder?
     /// The model's noise-level estimator, for samplers that need one (DLG).
@@ -66,6 +69,7 @@ public final class SamplingContext {
     /// value when rows differ): checks for cancellation and reports progress.
     public func beginStep(_ index: Int, of total: Int, sigma: Double) throws {
         try Task.checkCancellation()
+        if let shouldStop, shouldStop() { throw CancellationError() }
         currentStep = index
         currentSigma = sigma
         onProgress?(SamplingProgress(step: index, steps: total, sigma: sigma))
@@ -138,6 +142,7 @@ public final class SamplingContext {
         let sub = SamplingContext(samplerName: samplerName, sampleIndices: rows.map { sampleIndices[$0] },
                                   budget: budget.map { $0 - used - reserve })
         sub.onProgress = onProgress
+        sub.shouldStop = shouldStop
         return sub
     }
 

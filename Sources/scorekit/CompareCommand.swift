@@ -14,7 +14,9 @@ struct CompareCommand: ParsableCommand {
             when the model has them; for deterministic samplers the distance to a reference ODE \
             solution). Writes results.csv, results.json, report.md, nfe-quality.svg and per-cell \
             pictures under cells/ in --out. Each cell is stored as it finishes; running the same \
-            command again skips finished cells and rewrites identical files.
+            command again skips finished cells and rewrites identical files. With --shard K/N \
+            (several machines sharing --out) each process runs its share of the cells; a final \
+            run without --shard assembles the report.
             """)
 
     @Option(help: "A built-in model (see `scorekit models`) or a Gaussian-mixture JSON file.")
@@ -41,6 +43,12 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Samples per batch (does not change results).")
     var batch = 10_000
 
+    @Option(parsing: .unconditional, help: "Worker threads per cell (default: every active core, here \(ActiveCores.count)); does not change results.")
+    var threads: Int?
+
+    @Option(help: "Run only shard K of N of the cells (cell j goes to shard j mod N + 1) into the shared --out folder, without a report; a final run without --shard runs what is left and writes the report.")
+    var shard: String?
+
     func run() throws {
         do {
             try execute()
@@ -57,23 +65,33 @@ struct CompareCommand: ParsableCommand {
     /// The comparison the options describe, validated; throws before any work on bad input.
     func comparison() throws -> Comparison {
         guard seed >= 0 else { throw CLIError("--seed must be non-negative, got \(seed)") }
+        let parsedShard = try shard.map { text in
+            do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
+        }
         let plan = ComparisonPlan(
             model: model,
             samplers: try samplers.map(ComparisonPlan.parseSamplerList) ?? [],
             budgets: try nfe.map(ComparisonPlan.parseBudgets) ?? [],
             count: count, seed: UInt64(seed), output: URL(fileURLWithPath: out, isDirectory: true),
-            referenceSolver: reference.lowercased() == "none" ? nil : reference, batchSize: batch)
+            referenceSolver: reference.lowercased() == "none" ? nil : reference, batchSize: batch,
+            threads: threads ?? ActiveCores.count, shard: parsedShard)
         return try Comparison(plan: plan)
     }
 
     private func execute() throws {
         let comparison = try comparison()
+        ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
         let bar = TerminalProgress(label: "compare", estimatesETA: false)
         let results = try comparison.run { p in
             bar.update(p.fraction, detail: "cells \(p.cellsDone)/\(p.cells)  \(p.current)", secondsRemaining: p.secondsRemaining)
         }
         bar.finish()
         let folder = comparison.plan.output
+        if let shard = comparison.plan.shard {
+            print("shard \(shard): \(results.cells.count) of \(comparison.cells.count) cells finished in \(folder.path); "
+                  + "run `scorekit compare` with the same options and no --shard to finish and write the report")
+            return
+        }
         let unavailable = results.cells.filter { $0.status == .unavailable }.count
         print("compared \(results.rows.count) samplers × \(results.budgets.count) budgets on \(results.model), \(results.count) samples per cell"
               + (unavailable > 0 ? " (\(unavailable) cells n/a)" : ""))

@@ -9,11 +9,11 @@ import Glibc
 enum ProcessTuning {
     /// Keeps freed memory in glibc's heap instead of returning it to the system at once.
     ///
-    /// Network passes allocate and free arrays of a few megabytes many times a second; with
-    /// glibc's defaults each large array is a fresh `mmap` (or the heap is trimmed after it is
-    /// freed), so every pass pays page faults on memory it just released — about a third of the
-    /// time of sampling a 2-D model. Raising the mmap and trim thresholds (glibc's `mallopt`,
-    /// looked up at run time since Swift's Glibc module does not export it) removes them.
+    /// Network passes take their buffers from reused workspaces, but sampler steps and training
+    /// still allocate batch-sized arrays; with glibc's defaults each large array is a fresh
+    /// `mmap` (or the heap is trimmed after it is freed), so a step would pay page faults on
+    /// memory it just released. Raising the mmap and trim thresholds (glibc's `mallopt`, looked
+    /// up at run time since Swift's Glibc module does not export it) keeps it in the heap.
     static func apply() {
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32

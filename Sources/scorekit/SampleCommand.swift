@@ -11,7 +11,12 @@ struct SampleCommand: ParsableCommand {
             Writes the samples to --out (.npy, .safetensors, .csv, or .png: a scatter plot of 2-D \
             samples or a grid of images) and prints a summary; without --out the samples go to \
             stdout as CSV and the summary to stderr. Sample i depends only on (seed, i): any \
-            --batch gives the same output.
+            --batch, --threads or --shard split gives the same output. .npy and .safetensors are \
+            written as batches finish (memory grows with --batch × --threads, not --count), into \
+            a temporary file renamed into place at the end; .csv, .png and stdout collect every \
+            sample first. With --shard K/N only shard K's samples are drawn (contiguous index \
+            ranges), with the run recorded in the file (safetensors __metadata__, or NAME.npy.shard.json \
+            beside a .npy) for `scorekit merge`.
             """)
 
     @Option(help: "A built-in model (see `scorekit models`) or a Gaussian-mixture JSON file.")
@@ -38,6 +43,12 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Output file: .npy, .safetensors, .csv or .png.")
     var out: String?
 
+    @Option(parsing: .unconditional, help: "Worker threads (default: every active core, here \(ActiveCores.count)); does not change the output.")
+    var threads: Int?
+
+    @Option(help: "Draw only shard K of N (K = 1…N): a contiguous share of the sample indices, merged with `scorekit merge`.")
+    var shard: String?
+
     @Flag(help: "Print one JSON object with the run's summary on stdout.")
     var json = false
 
@@ -51,11 +62,50 @@ struct SampleCommand: ParsableCommand {
         }
     }
 
+    /// What the options ask for, validated before any sampling.
+    struct Plan {
+        let loaded: LoadedModel
+        let sampler: any Sampler
+        let total: Int
+        let shard: Shard?
+        let range: Range<Int>
+        let noise: Tensor?
+        let outURL: URL?
+    }
+
     private func execute() throws {
+        let plan = try validatedPlan()
+        ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
+        let job = SamplingJob(sampler: plan.sampler, model: plan.loaded.denoiser, count: plan.range.count, seed: UInt64(seed),
+                              batchSize: batch, initialNoise: plan.noise, budget: nfe, firstIndex: plan.range.lowerBound,
+                              noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count)
+        let bar = TerminalProgress(label: plan.sampler.name)
+        let progress = { (p: SamplingJob.Progress, step: SamplingProgress) in
+            bar.update(p.fraction, detail: String(format: "σ=%.3g", step.sigma))
+        }
+        let summary: SamplingSummary
+        if let outURL = plan.outURL, ArrayFileWriter.formats.contains(outURL.pathExtension.lowercased()) {
+            summary = try stream(job, plan: plan, to: outURL, progress: progress)
+        } else {
+            let result = try job.run(progress: progress)
+            bar.finish()
+            if let outURL = plan.outURL { try ArrayFile.write(result.samples, to: outURL) }
+            else if !json { FileHandle.standardOutput.write(CSV.encode(result.samples)) }
+            summary = result.summary
+        }
+        bar.finish()
+        report(summary, plan: plan)
+    }
+
+    private func validatedPlan() throws -> Plan {
         if let count, count <= 0 { throw CLIError("--count must be positive, got \(count)") }
         if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
         guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
         guard seed >= 0 else { throw CLIError("--seed must be non-negative, got \(seed)") }
+        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        let parsedShard = try shard.map { text in
+            do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
+        }
         let outURL = out.map { URL(fileURLWithPath: $0) }
         if let outURL {
             guard ArrayFile.writable.contains(outURL.pathExtension.lowercased()) else {
@@ -63,7 +113,9 @@ struct SampleCommand: ParsableCommand {
             }
             try AtomicFile.checkWritable(outURL)
         }
-
+        if let parsedShard, !ArrayFileWriter.formats.contains(outURL?.pathExtension.lowercased() ?? "") {
+            throw CLIError("--shard \(parsedShard) needs --out FILE.npy or FILE.safetensors (the formats `scorekit merge` joins), got \(out ?? "no --out")")
+        }
         let loaded = try ModelLoader.load(model)
         var chosen = try SamplerCatalog.standard.sampler(sampler)
         if let nfe { chosen = try chosen.fitted(toNFE: nfe) }
@@ -76,17 +128,12 @@ struct SampleCommand: ParsableCommand {
            loaded.denoiser.dimension != 2 {
             throw CLIError("--out \(outURL.path): a .png shows 2-D points or images; \(model) samples have \(loaded.denoiser.dimension) dimensions")
         }
-
-        let job = SamplingJob(sampler: chosen, model: loaded.denoiser, count: total, seed: UInt64(seed),
-                              batchSize: batch, initialNoise: z, budget: nfe,
-                              noiseLevelEstimator: loaded.noiseLevelEstimator)
-        let bar = TerminalProgress(label: chosen.name)
-        let result = try job.run { progress, step in
-            bar.update(progress.fraction, detail: String(format: "σ=%.3g", step.sigma))
+        if let parsedShard, parsedShard.count > total {
+            throw CLIError("--shard \(parsedShard): \(parsedShard.count) shards of --count \(total) would leave shards empty; use at most \(total) shards")
         }
-        bar.finish()
-        if let outURL { try ArrayFile.write(result.samples, to: outURL, metadata: ["sampler": chosen.spec, "model": model]) }
-        report(result, sampler: chosen, count: total, wroteTo: outURL)
+        let range = parsedShard?.range(of: total) ?? 0..<total
+        return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,
+                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, outURL: outURL)
     }
 
     private func readInitialNoise(_ path: String, shape: [Int]) throws -> Tensor {
@@ -96,60 +143,5 @@ struct SampleCommand: ParsableCommand {
             throw CLIError("--init-noise \(path) has shape \(z.shape); expected rows of \(dimension) values (count × \(dimension)) for \(model)")
         }
         return z.reshaped([z.rows] + shape)
-    }
-
-    private func report(_ result: SamplingResult, sampler: any Sampler, count: Int, wroteTo url: URL?) {
-        let nfe = CountSummary(result.nfe), classifier = CountSummary(result.classifierCalls)
-        if json {
-            var object: [String: Any] = [
-                "sampler": sampler.spec, "model": model, "count": count, "seed": seed,
-                "nfe_per_sample": summary(nfe), "classifier_calls_per_sample": summary(classifier),
-                "seconds": result.seconds, "out": url?.path ?? NSNull(), "blas": BLASInfo.current.jsonObject,
-            ]
-            if !result.nfeByPart.isEmpty {
-                object["nfe_per_sample_by_part"] = result.nfeByPart.mapValues { summary(CountSummary($0)) }
-            }
-            if !result.sharedNFE.isEmpty {
-                object["shared_nfe"] = result.sharedNFE
-                object["amortised_nfe_per_sample"] = Double(result.sharedNFE.values.reduce(0, +)) / Double(count)
-            }
-            if !result.sharedClassifierCalls.isEmpty { object["shared_classifier_calls"] = result.sharedClassifierCalls }
-            for (name, values) in result.diagnostics {
-                object[name.replacingOccurrences(of: "-", with: "_")] = ["median": median(values), "mean": values.reduce(0, +) / Double(max(values.count, 1))]
-            }
-            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
-        if url == nil { FileHandle.standardOutput.write(CSV.encode(result.samples)) }
-        var lines = [
-            "sampler     \(sampler.spec)",
-            "model       \(model)",
-            "samples     \(count) (seed \(seed))" + (url.map { " → \($0.path)" } ?? ""),
-            String(format: "NFE/sample  %.4g (min %d, max %d)", nfe.mean, nfe.min, nfe.max),
-        ]
-        if classifier.max > 0 { lines.append(String(format: "classifier  %.4g calls/sample", classifier.mean)) }
-        for (part, counts) in result.nfeByPart.sorted(by: { $0.key < $1.key }) {
-            lines.append(String(format: "  %@  %.4g NFE/sample", part, CountSummary(counts).mean))
-        }
-        for (label, total) in result.sharedNFE.sorted(by: { $0.key < $1.key }) {
-            lines.append("  \(label)  \(total) evaluations shared by all samples")
-        }
-        if !result.sharedNFE.isEmpty {
-            lines.append(String(format: "amortised   %.4g shared NFE/sample", Double(result.sharedNFE.values.reduce(0, +)) / Double(count)))
-        }
-        for (name, values) in result.diagnostics.sorted(by: { $0.key < $1.key }) {
-            lines.append(String(format: "%@  median %.4g", name, median(values)))
-        }
-        lines.append(String(format: "time        %.3f s", result.seconds))
-        let text = lines.joined(separator: "\n") + "\n"
-        if url == nil { FileHandle.standardError.write(Data(text.utf8)) } else { print(text, terminator: "") }
-    }
-
-    private func summary(_ s: CountSummary) -> [String: Any] { ["mean": s.mean, "min": s.min, "max": s.max] }
-
-    private func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.isEmpty ? .nan : s[s.count / 2]
     }
 }

@@ -6,11 +6,23 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically. Fails with a clear message when the folder does not
     /// exist or cannot be written; nothing is left behind on failure.
     public static func write(_ data: Data, to url: URL) throws {
-        let folder = try existingFolder(of: url)
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let temporary = try temporaryURL(for: url)
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
-            throw FileFormatError.cannotWrite(url.path, reason: "folder \(folder.path) is not writable")
+            throw FileFormatError.cannotWrite(url.path, reason: "folder \(temporary.deletingLastPathComponent().path) is not writable")
         }
+        try moveIntoPlace(temporary, url)
+    }
+
+    /// A fresh hidden temporary file name in `url`'s folder (`.NAME.PID.RANDOM.tmp`), for
+    /// writing `url` piece by piece before `moveIntoPlace`.
+    public static func temporaryURL(for url: URL) throws -> URL {
+        let folder = try existingFolder(of: url)
+        return folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+    }
+
+    /// Renames the finished `temporary` to `url` (atomic on POSIX file systems); on failure
+    /// removes `temporary` and throws.
+    public static func moveIntoPlace(_ temporary: URL, _ url: URL) throws {
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)

@@ -5,7 +5,15 @@ import Foundation
 public enum NPY {
     /// The bytes of `tensor` as a `.npy` file.
     public static func encode(_ tensor: Tensor) -> Data {
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        var data = header(shape: tensor.shape)
+        tensor.scalars.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian hosts only
+        return data
+    }
+
+    /// The header of a `.npy` file of little-endian float32 values in C order with `shape`
+    /// (the values follow it directly), padded to a multiple of 64 bytes.
+    public static func header(shape: [Int]) -> Data {
+        let shape = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
         let unpadded = 10 + header.utf8.count + 1                 // magic+version+length, header, newline
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -13,13 +21,28 @@ public enum NPY {
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        tensor.scalars.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian hosts only
         return data
     }
 
     /// Parses a `.npy` file of float32 or float64 values in C order.
     public static func decode(_ data: Data, path: String = "array") throws -> Tensor {
         let bytes = [UInt8](data)
+        let info = try headerInfo(bytes, path: path)
+        let count = info.shape.reduce(1, *), width = info.width
+        let payload = bytes[info.dataStart...]
+        guard payload.count == count * width else {
+            throw FileFormatError.malformed(path, reason: "shape \(info.shape) needs \(count * width) bytes of data, found \(payload.count)")
+        }
+        let values: [Float] = payload.withUnsafeBytes { raw in
+            width == 4 ? (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+                       : (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
+        }
+        return Tensor(shape: info.shape, scalars: values)
+    }
+
+    /// What a `.npy` header says: the shape, the bytes per value (4 or 8) and where the values
+    /// start. `bytes` must hold at least the header (the values may be missing).
+    static func headerInfo(_ bytes: [UInt8], path: String) throws -> (shape: [Int], width: Int, dataStart: Int) {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw FileFormatError.malformed(path, reason: "not a .npy file (bad magic)")
         }
@@ -41,22 +64,11 @@ public enum NPY {
         let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
             .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !shape.isEmpty else { throw FileFormatError.malformed(path, reason: "a 0-d array holds no samples") }
-        let count = shape.reduce(1, *)
-        let payload = bytes[dataStart...]
-        let width: Int
         switch descr {
-        case "'<f4'", "'f4'": width = 4
-        case "'<f8'", "'f8'": width = 8
+        case "'<f4'", "'f4'": return (shape, 4, dataStart)
+        case "'<f8'", "'f8'": return (shape, 8, dataStart)
         default: throw FileFormatError.malformed(path, reason: "dtype \(descr) is not supported; use float32 or float64")
         }
-        guard payload.count == count * width else {
-            throw FileFormatError.malformed(path, reason: "shape \(shape) needs \(count * width) bytes of data, found \(payload.count)")
-        }
-        let values: [Float] = payload.withUnsafeBytes { raw in
-            width == 4 ? (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
-                       : (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
-        }
-        return Tensor(shape: shape, scalars: values)
     }
 
     /// The text of `key`'s value in a Python-dict header, e.g. `'<f4'`, `False`, `(3, 2)`.

@@ -55,7 +55,16 @@ public struct Safetensors: Sendable {
         }
         guard length <= 100_000_000 else { throw fail("header length \(length) exceeds the format's 100 MB limit") }
         let headerEnd = 8 + Int(length)
-        let header = data.subdata(in: 8..<headerEnd)
+        let dataSize = data.count - headerEnd
+        (metadata, entries) = try Self.parseHeader(data.subdata(in: 8..<headerEnd), dataSize: dataSize, path: path)
+        self.payload = data.subdata(in: headerEnd..<data.count)
+        self.path = path
+    }
+
+    /// The metadata and entries of a header's JSON, validated against a data section of
+    /// `dataSize` bytes (every range inside it, no overlaps, no gaps).
+    static func parseHeader(_ header: Data, dataSize: Int, path: String) throws -> ([String: String], [Entry]) {
+        func fail(_ reason: String) -> FileFormatError { .malformed(path, reason: reason) }
         guard header.first == UInt8(ascii: "{") else { throw fail("header is not a JSON object") }
         guard Self.nestingDepth(header) <= 16 else { throw fail("header JSON nests deeper than 16 levels") }
         guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
@@ -74,7 +83,6 @@ public struct Safetensors: Sendable {
             }
             entries.append(try Self.entry(name: name, value, fail: fail))
         }
-        let dataSize = data.count - headerEnd
         entries.sort { ($0.byteRange.lowerBound, $0.byteRange.upperBound) < ($1.byteRange.lowerBound, $1.byteRange.upperBound) }
         var cursor = 0
         for e in entries {
@@ -86,10 +94,7 @@ public struct Safetensors: Sendable {
             cursor = e.byteRange.upperBound
         }
         guard cursor == dataSize else { throw fail("\(dataSize - cursor) bytes after the last tensor are not indexed") }
-        self.metadata = metadata
-        self.entries = entries
-        self.payload = data.subdata(in: headerEnd..<data.count)
-        self.path = path
+        return (metadata, entries)
     }
 
     /// The deepest nesting of brackets outside strings, found before parsing, so that a hostile
@@ -159,22 +164,31 @@ public struct Safetensors: Sendable {
         return Tensor(shape: e.shape.isEmpty ? [1] : e.shape, scalars: values)
     }
 
-    /// The bytes of a safetensors file holding `tensors` in the given order, as F32 or (rounded
-    /// to nearest, ties to even) F16.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+    /// The header of a safetensors file (length, JSON padded to 8 bytes) for tensors of the
+    /// given names and shapes, stored in that order; their data follows it directly.
+    public static func header(_ tensors: [(name: String, shape: [Int])], metadata: [String: String] = [:],
                               dtype: DType = .F32) throws -> Data {
         precondition(dtype == .F32 || dtype == .F16, "Safetensors.encode writes F32 or F16, not \(dtype)")
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        for (name, t) in tensors {
-            header[name] = ["dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + dtype.size * t.count]] as [String: Any]
-            offset += dtype.size * t.count
+        for (name, shape) in tensors {
+            let bytes = dtype.size * shape.reduce(1, *)
+            header[name] = ["dtype": dtype.rawValue, "shape": shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         json.append(contentsOf: Array(repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
         var data = Data((0..<8).map { UInt8(truncatingIfNeeded: UInt64(json.count) >> (8 * $0)) })
         data.append(json)
+        return data
+    }
+
+    /// The bytes of a safetensors file holding `tensors` in the given order, as F32 or (rounded
+    /// to nearest, ties to even) F16.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                              dtype: DType = .F32) throws -> Data {
+        var data = try header(tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, dtype: dtype)
         for (_, t) in tensors {
             if dtype == .F32 {
                 t.scalars.withUnsafeBytes { data.append(contentsOf: $0) }

@@ -63,8 +63,13 @@ public enum MMD {
     /// `Σ k(x_i, y_j)` over all pairs, or over i ≠ j when `skipDiagonal` (x and y the same set).
     static func kernelSum(_ x: Tensor, _ y: Tensor, bandwidth h: Double, skipDiagonal: Bool) -> Double {
         let scale = Float(-0.5 / (h * h))
-        var total = 0.0
-        forEachSquaredDistanceBlock(x.reshaped([x.rows, x.rowSize]), y.reshaped([y.rows, y.rowSize])) { i0, block, cols in
+        let blocks = SquaredDistanceBlocks(x.reshaped([x.rows, x.rowSize]), y.reshaped([y.rows, y.rowSize]))
+        // Blocks of rows on every core; the row sums are added in row order afterwards, so the
+        // total has the same bits whatever the number of cores.
+        let sums = Locked([[Double]](repeating: [], count: blocks.count))
+        try? WorkerPool(workers: ActiveCores.count, cancellable: false).run(tasks: blocks.count) { b, _, _ in   // cannot fail
+            let (i0, block, cols) = blocks.block(b)
+            var rowSums: [Double] = []
             var kernel = block
             kernel.withUnsafeMutableBufferPointer { p in
                 for i in 0..<p.count { p[i] = Foundation.exp(scale * p[i]) }
@@ -72,25 +77,33 @@ public enum MMD {
                     var rowSum = 0.0
                     for j in 0..<cols { rowSum += Double(p[bi * cols + j]) }
                     if skipDiagonal { rowSum -= Double(p[bi * cols + i0 + bi]) }   // the i = j term
-                    total += rowSum
+                    rowSums.append(rowSum)
                 }
             }
+            sums.withLock { $0[b] = rowSums }
         }
-        return total
+        return sums.withLock { $0.joined().reduce(0.0, +) }
     }
 
-    /// Calls `body(firstRow, d², columns)` with blocks of squared distances
-    /// `‖x_i − y_j‖² = ‖x_i‖² + ‖y_j‖² − 2·x_i·y_j` (Gram products on BLAS, clamped at 0) for
-    /// consecutive row blocks of x, each `[rowsInBlock, y.rows]` row-major. Both sets are first
-    /// shifted by x's mean, which leaves distances unchanged and keeps the norms small, so the
-    /// Float32 Gram products lose little to cancellation.
-    static func forEachSquaredDistanceBlock(_ x: Tensor, _ y: Tensor, _ body: (Int, [Float], Int) -> Void) {
-        let centre = columnMeans(x)
-        let x = shifted(x, by: centre), y = shifted(y, by: centre)
-        let xNorms = x.rowSquaredNorms(), yNorms = y.rowSquaredNorms()
-        var start = 0
-        while start < x.rows {
-            let end = min(start + block, x.rows)
+    /// The blocks of squared distances between rows of x (a block of rows at a time) and all
+    /// rows of y, computed on demand (each independently, so on any thread).
+    struct SquaredDistanceBlocks: Sendable {
+        let x: Tensor, y: Tensor
+        let xNorms: [Double], yNorms: [Double]
+
+        init(_ x: Tensor, _ y: Tensor) {
+            let centre = columnMeans(x)
+            self.x = shifted(x, by: centre)
+            self.y = shifted(y, by: centre)
+            xNorms = self.x.rowSquaredNorms()
+            yNorms = self.y.rowSquaredNorms()
+        }
+
+        var count: Int { (x.rows + MMD.block - 1) / MMD.block }
+
+        /// Block `b`: its first row, the squared distances (rows × cols) and cols.
+        func block(_ b: Int) -> (Int, [Float], Int) {
+            let start = b * MMD.block, end = min(start + MMD.block, x.rows)
             var gram = x.rows(start..<end).matmul(y, transposeOther: true).scalars
             let cols = y.rows
             for bi in 0..<(end - start) {
@@ -100,8 +113,20 @@ public enum MMD {
                     gram[bi * cols + j] = Float(max(d2, 0))
                 }
             }
+            return (start, gram, cols)
+        }
+    }
+
+    /// Calls `body(firstRow, d², columns)` with blocks of squared distances
+    /// `‖x_i − y_j‖² = ‖x_i‖² + ‖y_j‖² − 2·x_i·y_j` (Gram products on BLAS, clamped at 0) for
+    /// consecutive row blocks of x, each `[rowsInBlock, y.rows]` row-major. Both sets are first
+    /// shifted by x's mean, which leaves distances unchanged and keeps the norms small, so the
+    /// Float32 Gram products lose little to cancellation.
+    static func forEachSquaredDistanceBlock(_ x: Tensor, _ y: Tensor, _ body: (Int, [Float], Int) -> Void) {
+        let blocks = SquaredDistanceBlocks(x, y)
+        for b in 0..<blocks.count {
+            let (start, gram, cols) = blocks.block(b)
             body(start, gram, cols)
-            start = end
         }
     }
 

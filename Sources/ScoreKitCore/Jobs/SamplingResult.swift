@@ -1,0 +1,151 @@
+/// The output of `SamplingJob.run()`: every sample and every per-sample count.
+public struct SamplingResult: Sendable {
+    /// The samples, `[count] + sampleShape`.
+    public let samples: Tensor
+    /// Denoiser calls each sample used.
+    public let nfe: [Int]
+    /// Noise-level estimator calls each sample used.
+    public let classifierCalls: [Int]
+    /// Per-sample denoiser calls by part of the algorithm (empty for one-phase samplers; a
+    /// sample whose batch never reached a part counts 0 there).
+    public let nfeByPart: [String: [Int]]
+    /// Row-evaluations shared by the whole run (chain burn-in and the like), by label.
+    public let sharedNFE: [String: Int]
+    /// Noise-level estimator calls shared by the whole run, by label.
+    public let sharedClassifierCalls: [String: Int]
+    /// Per-sample values the sampler reported (e.g. DLG's hand-off σ), by name.
+    public let diagnostics: [String: [Double]]
+    /// Wall-clock seconds.
+    public let seconds: Double
+
+    /// The same figures as a `SamplingSummary` (what `run(into:)` returns).
+    public var summary: SamplingSummary {
+        var tally = SamplingSummary.Tally()
+        tally.add(nfe: nfe, classifier: classifierCalls, byPart: nfeByPart, diagnostics: diagnostics)
+        tally.sharedNFE = sharedNFE
+        tally.sharedClassifierCalls = sharedClassifierCalls
+        return tally.summary(count: nfe.count, seconds: seconds)
+    }
+}
+
+/// What `SamplingJob.run(into:)` returns: the run's figures without the samples and without
+/// per-sample arrays, so its size does not grow with the count.
+public struct SamplingSummary: Sendable {
+    /// Samples drawn.
+    public let count: Int
+    /// Denoiser calls per sample.
+    public let nfe: CountSummary
+    /// Noise-level estimator calls per sample.
+    public let classifierCalls: CountSummary
+    /// Denoiser calls per sample by part of the algorithm.
+    public let nfeByPart: [String: CountSummary]
+    /// Row-evaluations shared by the whole run, by label.
+    public let sharedNFE: [String: Int]
+    /// Noise-level estimator calls shared by the whole run, by label.
+    public let sharedClassifierCalls: [String: Int]
+    /// Per-sample values the sampler reported, summarised, by name.
+    public let diagnostics: [String: ValueSummary]
+    /// Wall-clock seconds.
+    public let seconds: Double
+
+    /// Shared evaluations spread over the samples (0 when there are none).
+    public var amortisedSharedNFE: Double { Double(sharedNFE.values.reduce(0, +)) / Double(max(count, 1)) }
+
+    /// Adds up batches' figures.
+    struct Tally {
+        var nfe = CountTally(), classifier = CountTally()
+        var byPart: [String: CountTally] = [:]
+        var sharedNFE: [String: Int] = [:], sharedClassifierCalls: [String: Int] = [:]
+        var diagnostics: [String: ValueTally] = [:]
+
+        mutating func add(nfe: [Int], classifier: [Int], byPart: [String: [Int]], diagnostics: [String: [Double]]) {
+            self.nfe.add(nfe)
+            self.classifier.add(classifier)
+            for (part, counts) in byPart { self.byPart[part, default: CountTally()].add(counts) }
+            for (name, values) in diagnostics { self.diagnostics[name, default: ValueTally()].add(values) }
+        }
+
+        func summary(count: Int, seconds: Double) -> SamplingSummary {
+            // A part a batch never reached counts 0 for that batch's samples.
+            let parts = byPart.mapValues { $0.padded(toCount: count).summary }
+            return SamplingSummary(count: count, nfe: nfe.summary, classifierCalls: classifier.summary, nfeByPart: parts,
+                                   sharedNFE: sharedNFE, sharedClassifierCalls: sharedClassifierCalls,
+                                   diagnostics: diagnostics.mapValues(\.summary), seconds: seconds)
+        }
+    }
+}
+
+/// Mean, minimum and maximum of per-sample counts.
+public struct CountSummary: Sendable, Codable, Equatable {
+    /// The mean, the smallest and the largest count.
+    public let mean: Double, min: Int, max: Int
+    /// The summary of `values` (zeros when empty).
+    public init(_ values: [Int]) {
+        var tally = CountTally()
+        tally.add(values)
+        self = tally.summary
+    }
+
+    init(mean: Double, min: Int, max: Int) {
+        self.mean = mean
+        self.min = min
+        self.max = max
+    }
+}
+
+/// The median and mean of per-sample values (such as DLG's hand-off σ).
+public struct ValueSummary: Sendable, Equatable {
+    /// The value at position ⌊n/2⌋ in sorted order (NaN when empty), and the mean.
+    public let median: Double, mean: Double
+}
+
+/// Count, sum, minimum and maximum of integers, added batch by batch.
+struct CountTally {
+    private(set) var count = 0, sum = 0, min = Int.max, max = Int.min
+
+    mutating func add(_ values: [Int]) {
+        for v in values {
+            sum += v
+            min = Swift.min(min, v)
+            max = Swift.max(max, v)
+        }
+        count += values.count
+    }
+
+    /// This tally with zeros for the samples it has not seen.
+    func padded(toCount total: Int) -> CountTally {
+        guard total > count else { return self }
+        var t = self
+        t.min = Swift.min(min, 0)
+        t.max = Swift.max(max, 0)
+        t.count = total
+        return t
+    }
+
+    var summary: CountSummary {
+        count == 0 ? CountSummary(mean: 0, min: 0, max: 0) : CountSummary(mean: Double(sum) / Double(count), min: min, max: max)
+    }
+}
+
+/// Exact counts of distinct values: an exact median in memory that grows with the number of
+/// distinct values, not of samples (DLG's hand-off σ takes values on the estimator's grid).
+struct ValueTally {
+    private var counts: [Double: Int] = [:]
+    private var total = 0
+
+    mutating func add(_ values: [Double]) {
+        for v in values { counts[v, default: 0] += 1 }
+        total += values.count
+    }
+
+    var summary: ValueSummary {
+        guard total > 0 else { return ValueSummary(median: .nan, mean: .nan) }
+        var seen = 0, median = Double.nan
+        for (value, n) in counts.sorted(by: { $0.key < $1.key }) {
+            seen += n
+            if seen > total / 2 { median = value; break }
+        }
+        let sum = counts.sorted { $0.key < $1.key }.reduce(0.0) { $0 + $1.key * Double($1.value) }
+        return ValueSummary(median: median, mean: sum / Double(total))
+    }
+}
