@@ -17,20 +17,21 @@ def best(values):
     return max(values) if values else None
 
 
-def forward(runs, model, batch, threads=None):
-    out = []
-    for run in runs:
-        for f in run.get("forward", []):
-            if threads is None and f.get("network") == NETWORKS[model] and f["batch"] == batch:
-                out.append(f["samples_per_second"])
-            if threads is not None and f.get("model") == model and f["batch"] == batch and f["threads"] == threads:
-                out.append(f["samples_per_second"])
-    return best(out)
+def scorekit_forward(runs, model, batch, threads):
+    """ScoreKit names its forward entries by network; the all-core entry adds ", N threads"."""
+    name = NETWORKS[model] + ("" if threads == 1 else f", {threads} threads")
+    return best([f["samples_per_second"] for run in runs for f in run.get("forward", [])
+                 if f.get("network") == name and f["batch"] == batch])
 
 
-def sampling(runs, model, key, threads=None):
+def torch_forward(runs, model, batch, threads):
+    return best([f["samples_per_second"] for run in runs for f in run.get("forward", [])
+                 if f.get("model") == model and f["batch"] == batch and f["threads"] == threads])
+
+
+def sampling(runs, model, key, threads):
     return best([f[key] for run in runs for f in run.get("sampling", [])
-                 if f["model"] == model and (threads is None or f["threads"] == threads)])
+                 if f["model"] == model and f.get("threads", 1) == threads])
 
 
 def cell(value):
@@ -48,29 +49,31 @@ def main():
     args = p.parse_args()
     sk = [json.load(open(path)) for path in args.scorekit]
     pt = [json.load(open(path)) for path in args.torch]
-    threads = max(t for run in pt for t in [f["threads"] for f in run.get("forward", []) + run.get("sampling", [])])
-    print(f"| figure | ScoreKit, 1 thread | PyTorch, 1 thread | PyTorch, {threads} threads "
-          f"| ScoreKit/PyTorch 1 thread | ScoreKit/PyTorch {threads} threads |")
-    print("|---|---:|---:|---:|---:|---:|")
+    n = max(t for run in pt for t in [f["threads"] for f in run.get("forward", []) + run.get("sampling", [])])
+    print(f"| figure | ScoreKit 1 thread | PyTorch 1 thread | ratio | ScoreKit {n} threads "
+          f"| PyTorch {n} threads | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     rows = []
     for model in ("moons", "digits"):
         for batch in (1, 64, 1024):
-            rows.append((f"{model} denoiser forward, batch {batch} (samples/s)", forward(sk, model, batch),
-                         forward(pt, model, batch, 1), forward(pt, model, batch, threads)))
+            rows.append((f"{model} denoiser forward, batch {batch} (samples/s)",
+                         *[f(runs, model, batch, t) for t in (1, n) for f, runs in
+                           ((scorekit_forward, sk), (torch_forward, pt))]))
     for model in ("moons", "digits"):
         count = best([f["count"] for run in sk for f in run.get("sampling", []) if f["model"] == model])
         for key, label in (("samples_per_second", "samples/s"), ("evaluations_per_second", "evaluations/s")):
-            rows.append((f"{model} heun 39 NFE × {cell(count)} ({label})", sampling(sk, model, key),
-                         sampling(pt, model, key, 1), sampling(pt, model, key, threads)))
-    for name, a, b, c in rows:
-        print(f"| {name} | {cell(a)} | {cell(b)} | {cell(c)} | {ratio(a, b)} | {ratio(a, c)} |")
+            rows.append((f"{model} heun 39 NFE × {cell(count)} ({label})",
+                         *[sampling(runs, model, key, t) for t in (1, n) for runs in (sk, pt)]))
+    for name, a1, b1, an, bn in rows:
+        print(f"| {name} | {cell(a1)} | {cell(b1)} | {ratio(a1, b1)} | {cell(an)} | {cell(bn)} | {ratio(an, bn)} |")
     print()
     for model in ("moons", "digits"):
-        share = lambda runs, t=None: [f["outside_network_share"] for run in runs for f in run.get("sampling", [])
-                                      if f["model"] == model and (t is None or f["threads"] == t)]
+        def share(runs, t):
+            return [f["outside_network_share"] for run in runs for f in run.get("sampling", [])
+                    if f["model"] == model and f.get("threads", 1) == t]
         fmt = lambda v: "/".join(f"{100 * x:.1f}%" for x in v) or "–"
-        print(f"- {model}: time outside the network: ScoreKit {fmt(share(sk))}, "
-              f"PyTorch 1 thread {fmt(share(pt, 1))}, {threads} threads {fmt(share(pt, threads))}")
+        print(f"- {model}: time outside the network: ScoreKit 1 thread {fmt(share(sk, 1))}, {n} threads "
+              f"{fmt(share(sk, n))}; PyTorch 1 thread {fmt(share(pt, 1))}, {n} threads {fmt(share(pt, n))}")
     loads = [run.get("load_average") for run in sk + pt]
     print(f"- load average at the start of each run: {', '.join(f'{x:.1f}' for x in loads if x is not None)}")
 

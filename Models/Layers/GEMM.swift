@@ -24,6 +24,16 @@ public struct PackedWeights: Sendable {
     }
 }
 
+extension PackedWeights {
+    /// Packs a row-major `[outputs, inputs]` matrix (a linear layer's weight, PyTorch's layout).
+    public init(matrix w: [Float], outputs: Int, inputs: Int) {
+        precondition(w.count == outputs * inputs, "PackedWeights: \(w.count) values for [\(outputs), \(inputs)]")
+        self = w.withUnsafeBufferPointer {
+            PackedWeights($0, slot: ParameterSlot(name: "matrix", shape: [outputs, inputs], offset: 0, initializer: .zeros))
+        }
+    }
+}
+
 /// What `NetworkGEMM` adds after the product, in this order: the bias, a per-group bias (the
 /// noise embedding of each sample, shared by its pixels), an activation, and the old output
 /// (residuals).
@@ -48,6 +58,12 @@ public enum NetworkGEMM {
     /// Results are the same on every CPU that runs the same variant; different variants round
     /// differently (fused or separate multiply-adds).
     public static var kernelName: String { String(cString: scorekit_gemm_kernel()) }
+
+    /// `y = x · Wᵀ` for `rows` contiguous rows of `x` (`[rows, w.channels]`) into `y`
+    /// (`[rows, w.outputs]`): the product every linear layer runs, for benchmarks and tests.
+    public static func multiply(rows: Int, _ x: UnsafePointer<Float>, _ w: PackedWeights, into y: UnsafeMutablePointer<Float>) {
+        dense(rows: rows, x, lda: w.channels, w, y, ldy: w.outputs, GEMMEpilogue())
+    }
 
     /// `y[i] = epilogue(x[i] · Wᵀ)` for `rows` rows of `x` (row stride `lda`), `y` row stride `ldy`.
     static func dense(rows: Int, _ x: UnsafePointer<Float>, lda: Int, _ w: PackedWeights,

@@ -68,7 +68,7 @@ struct BenchCommand: ParsableCommand {
             let object: [String: Any] = [
                 "blas": blas.jsonObject, "network_kernel": NetworkGEMM.kernelName,
                 "parts": Self.parts.filter(selected.contains),
-                "sgemm_gflops": gemm.map { ["shape": $0.shape, "gflops": $0.gflops, "max_abs_error": Double($0.maxAbsError)] },
+                "sgemm_gflops": gemm.map { ["shape": $0.shape, "gflops": $0.gflops, "network_kernel_gflops": $0.networkGflops, "max_abs_error": Double($0.maxAbsError)] },
                 "forward": forward,
                 "training_step_seconds": training.map { ["model": $0.name, "batch": $0.batch, "seconds": $0.seconds] },
                 "sampling": sampling.map(Self.jsonObject),
@@ -96,7 +96,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private static func jsonObject(_ s: Benchmarks.SamplingFigure) -> [String: Any] {
-        ["model": s.model, "sampler": s.sampler, "count": s.count, "nfe_per_sample": s.nfePerSample,
+        ["model": s.model, "sampler": s.sampler, "count": s.count, "threads": s.threads, "nfe_per_sample": s.nfePerSample,
          "seconds": s.seconds, "samples_per_second": s.samplesPerSecond,
          "evaluations_per_second": s.evaluationsPerSecond, "outside_network_share": s.outsideNetworkShare,
          "outside_network_share_wall": s.outsideNetworkShareWall, "finite": s.finite]
@@ -124,10 +124,10 @@ struct BenchCommand: ParsableCommand {
     private func printTables(gemm: [Benchmarks.GemmFigure], forward: [[String: Any]], sizes: [Int],
                              training: [(name: String, batch: Int, seconds: Double)], sampling: [Benchmarks.SamplingFigure]) {
         if !gemm.isEmpty {
-            print("\nsgemm")
+            print("\nsgemm (GFLOP/s)                  OpenBLAS  network kernel")
             for g in gemm {
                 let check = g.maxAbsError == 0 ? "" : String(format: "  (differs from a naive product by %.3g)", g.maxAbsError)
-                print("  \(g.shape.padding(toLength: 24, withPad: " ", startingAt: 0))  \(String(format: "%8.1f", g.gflops)) GFLOP/s\(check)")
+                print("  \(g.shape.padding(toLength: 24, withPad: " ", startingAt: 0))  \(String(format: "%8.1f  %14.1f", g.gflops, g.networkGflops))\(check)")
             }
         }
         if !forward.isEmpty {
@@ -150,7 +150,7 @@ struct BenchCommand: ParsableCommand {
             print("\nsampling runs (SamplingJob, medians of \(samplingRepeats))")
             print("  " + "run".padding(toLength: 34, withPad: " ", startingAt: 0) + "   seconds   samples/s  evaluations/s  outside network")
             for s in sampling {
-                let name = "\(s.model) heun \(String(format: "%.0f", s.nfePerSample)) NFE × \(s.count)"
+                let name = "\(s.model) heun \(String(format: "%.0f", s.nfePerSample)) NFE × \(s.count), \(s.threads) thr"
                 print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0)
                       + String(format: "%10.2f  %10.0f  %13.0f  %14.1f%%", s.seconds, s.samplesPerSecond, s.evaluationsPerSecond, 100 * s.outsideNetworkShare))
             }

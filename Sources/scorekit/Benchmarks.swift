@@ -23,7 +23,8 @@ enum Benchmarks {
     /// One sgemm figure: the shape, its speed, and the largest difference from a naive product.
     struct GemmFigure {
         let shape: String
-        let gflops: Double
+        /// OpenBLAS's sgemm, and ScoreKit's batch-invariant network kernel on the same product.
+        let gflops: Double, networkGflops: Double
         /// Max |C − naive| over checked rows; the inputs are small integers, so every correct
         /// kernel gives exactly 0 (all partial sums are exact in Float32).
         let maxAbsError: Float
@@ -54,7 +55,22 @@ enum Benchmarks {
                     error = max(error, abs(c[i * n + j] - sum))
                 }
             }
-            return GemmFigure(shape: "\(m)×\(k) · \(k)×\(n)", gflops: 2 * Double(m * n * k) / seconds / 1e9, maxAbsError: error)
+            // The same product on the network kernel (weights packed once, as at load time).
+            let w = PackedWeights(matrix: (0..<(n * k)).map { b[($0 % k) * n + $0 / k] }, outputs: n, inputs: k)
+            let networkSeconds = timer.median {
+                a.withUnsafeBufferPointer { pa in
+                    c.withUnsafeMutableBufferPointer { NetworkGEMM.multiply(rows: m, pa.baseAddress!, w, into: $0.baseAddress!) }
+                }
+            }
+            for i in stride(from: 0, to: m, by: max(1, m / 16)) {
+                for j in 0..<n {
+                    var sum: Float = 0
+                    for p in 0..<k { sum += a[i * k + p] * b[p * n + j] }
+                    error = max(error, abs(c[i * n + j] - sum))
+                }
+            }
+            return GemmFigure(shape: "\(m)×\(k) · \(k)×\(n)", gflops: 2 * Double(m * n * k) / seconds / 1e9,
+                              networkGflops: 2 * Double(m * n * k) / networkSeconds / 1e9, maxAbsError: error)
         }
     }
 
@@ -75,6 +91,19 @@ enum Benchmarks {
                     let x = Tensor(repeating: 0.3, shape: [batch] + d.sampleShape), sigma = [Double](repeating: 0.7, count: batch)
                     return try timer.median { _ = try d.denoise(x, sigma: sigma) }
                 })
+                let cores = ProcessInfo.processInfo.activeProcessorCount
+                if cores > 1 {
+                    // Every core, as a sampling job runs: the batch split into one part per worker.
+                    out.append(Network(name: "\(dataset) denoiser (\(arch)), \(cores) threads") { batch, timer in
+                        let parts = (0..<cores).map { k in (k * batch / cores)..<((k + 1) * batch / cores) }
+                        let x = Tensor(repeating: 0.3, shape: [batch] + d.sampleShape)
+                        return timer.median {
+                            DispatchQueue.concurrentPerform(iterations: cores) { k in
+                                _ = try? d.denoise(x.rows(parts[k]), sigma: [Double](repeating: 0.7, count: parts[k].count))
+                            }
+                        }
+                    })
+                }
             }
             var classifiers: [(String, TrainedClassifier)] = []
             if let e = model.noiseLevelEstimator { classifiers.append(("noise-level", e.classifier)) }
@@ -82,7 +111,7 @@ enum Benchmarks {
             for (role, c) in classifiers {
                 out.append(Network(name: "\(dataset) \(role) classifier (\(c.network.config.architecture))") { batch, timer in
                     let x = Tensor(repeating: 0.3, shape: [batch] + c.sampleShape)
-                    return timer.median { _ = c.evaluate(x) }
+                    return timer.median { _ = c.logits(x) }
                 })
             }
         }

@@ -61,17 +61,23 @@ extension Benchmarks {
         let sampler: String
         let nfe: Int
         let count: Int
+        /// Sampling threads (`SamplingJob.threads`).
+        let threads: Int
 
-        /// heun at 39 NFE on moons (100,000 samples) and on digits (2,000 samples).
+        /// heun at 39 NFE on moons (100,000 samples) and on digits (2,000 samples), on one
+        /// thread and on every core.
         static func standard(scale: Double = 1) -> [SamplingRun] {
-            [SamplingRun(model: "moons", sampler: "heun", nfe: 39, count: max(1, Int(100_000 * scale))),
-             SamplingRun(model: "digits", sampler: "heun", nfe: 39, count: max(1, Int(2_000 * scale)))]
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            return Set([1, cores]).sorted().flatMap { threads in
+                [SamplingRun(model: "moons", sampler: "heun", nfe: 39, count: max(1, Int(100_000 * scale)), threads: threads),
+                 SamplingRun(model: "digits", sampler: "heun", nfe: 39, count: max(1, Int(2_000 * scale)), threads: threads)]
+            }
         }
     }
 
     /// The figures of one sampling run (the median run by wall time of `repeats`).
     struct SamplingFigure {
-        let model: String, sampler: String, count: Int
+        let model: String, sampler: String, count: Int, threads: Int
         /// Denoiser calls per sample (mean).
         let nfePerSample: Double
         let seconds: Double
@@ -101,14 +107,15 @@ extension Benchmarks {
             var figures: [SamplingFigure] = []
             for _ in 0..<max(repeats, 1) {
                 let timed = TimingDenoiser(model: loaded.denoiser)
-                let job = SamplingJob(sampler: sampler, model: timed, count: run.count, seed: 0, budget: run.nfe)
+                var job = SamplingJob(sampler: sampler, model: timed, count: run.count, seed: 0, budget: run.nfe)
+                job.threads = run.threads
                 let cpu = Clocks.processCPU(), wall = DispatchTime.now().uptimeNanoseconds
                 let result = try job.run()
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - wall) / 1e9
                 let processCPU = Clocks.processCPU() - cpu
                 let t = timed.totals.snapshot
                 figures.append(SamplingFigure(
-                    model: run.model, sampler: sampler.spec, count: run.count,
+                    model: run.model, sampler: sampler.spec, count: run.count, threads: run.threads,
                     nfePerSample: CountSummary(result.nfe).mean, seconds: seconds, evaluations: t.rows,
                     evaluationsPerSecond: Double(t.rows) / seconds,
                     outsideNetworkShare: processCPU > 0 ? max(0, 1 - t.cpu / processCPU) : 0,

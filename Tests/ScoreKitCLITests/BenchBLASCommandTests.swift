@@ -70,10 +70,14 @@ struct BenchBLASCommandTests {
     }
 
     @Test func samplingRunsReportEveryFigure() throws {
-        let runs = Benchmarks.SamplingRun.standard(scale: 0.001)          // 100 moons, 2 digits
-        #expect(runs.map(\.count) == [100, 2] && Benchmarks.SamplingRun.standard().map(\.count) == [100_000, 2_000])
+        let all = Benchmarks.SamplingRun.standard(scale: 0.001)           // 100 moons, 2 digits
+        let cores = ProcessInfo.processInfo.activeProcessorCount, threads = Set([1, cores]).sorted()
+        #expect(all.map(\.threads) == threads.flatMap { [$0, $0] })       // one thread, then every core
+        #expect(all.map(\.count) == threads.flatMap { _ in [100, 2] })
+        #expect(Benchmarks.SamplingRun.standard().prefix(2).map(\.count) == [100_000, 2_000])
+        let runs = Array(all.prefix(2))
         let figures = try Benchmarks.sampling(runs, repeats: 1)
-        #expect(figures.map(\.model) == ["moons", "digits"])
+        #expect(figures.map(\.model) == ["moons", "digits"] && figures.map(\.threads) == [1, 1])
         for (f, run) in zip(figures, runs) {
             #expect(f.nfePerSample == 39 && f.evaluations == 39 * run.count && f.finite)
             #expect(f.sampler.hasPrefix("heun:") && f.sampler.contains("steps=20"))
