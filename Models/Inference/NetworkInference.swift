@@ -72,8 +72,9 @@ extension CNNClassifierNetwork: InferenceClassifierNetwork {
     func inferLogits(_ x: UnsafePointer<Float>, rows: Int, _ pass: InferencePass, into out: UnsafeMutablePointer<Float>) {
         let (cin, h0, w0) = (config.sampleShape[0], config.sampleShape[1], config.sampleShape[2])
         let values = cin * h0 * w0
-        let input = scaleInput ? UnsafePointer(InputScaling.write(x, rows: rows, values: values, logScale: false, pass)) : x
-        let logScales = scaleInput ? InputScaling.logScales(x, rows: rows, values: values, pass) : nil
+        let logScales = scaleInput ? pass.buffer(rows) : nil
+        let input = scaleInput
+            ? UnsafePointer(InputScaling.write(x, rows: rows, values: values, logScale: false, logs: logScales, pass)) : x
         var (h, w, c) = (h0, w0, cin)
         var map = pass.buffer(rows * values)
         FeatureMaps.transpose(input, images: rows, channels: c, pixels: h * w, toChannelsFirst: false, into: map)
@@ -99,22 +100,17 @@ extension CNNClassifierNetwork: InferenceClassifierNetwork {
 }
 
 extension InputScaling {
-    /// `apply` on raw rows: the scaled rows, with `ln r` appended to each row when `logScale`.
+    /// `apply` on raw rows: the scaled rows, with `ln r` appended to each row when `logScale`;
+    /// each row's `ln r` also goes to `logs` when given.
     static func write(_ x: UnsafePointer<Float>, rows: Int, values n: Int, logScale: Bool,
-                      _ pass: InferencePass) -> UnsafeMutablePointer<Float> {
+                      logs: UnsafeMutablePointer<Float>? = nil, _ pass: InferencePass) -> UnsafeMutablePointer<Float> {
         let width = n + (logScale ? 1 : 0), out = pass.buffer(rows * width)
         for r in 0..<rows {
             let (inverse, log) = scale(x + r * n, count: n)
             for j in 0..<n { out[r * width + j] = x[r * n + j] * inverse }
             if logScale { out[r * width + n] = log }
+            logs?[r] = log
         }
-        return out
-    }
-
-    /// `ln r` of each row.
-    static func logScales(_ x: UnsafePointer<Float>, rows: Int, values n: Int, _ pass: InferencePass) -> UnsafeMutablePointer<Float> {
-        let out = pass.buffer(rows)
-        for r in 0..<rows { out[r] = scale(x + r * n, count: n).log }
         return out
     }
 }
