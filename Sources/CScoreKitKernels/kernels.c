@@ -50,13 +50,6 @@ void scorekit_silu_backward(const float *x, const float *dy, float *dx, size_t n
     }
 }
 
-SCOREKIT_CLONES
-void scorekit_silu_inplace(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        x[i] = v / (1.0f + vector_exp(-v));
-    }
-}
 
 SCOREKIT_CLONES
 void scorekit_normalise_affine_silu(float *x, const float *inverse_std, const float *gamma, const float *beta,

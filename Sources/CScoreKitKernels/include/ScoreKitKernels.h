@@ -9,9 +9,6 @@
 /// y[i] = x[i] * sigmoid(x[i]) (SiLU), i < n.
 void scorekit_silu_forward(const float *x, float *y, size_t n);
 
-/// x[i] = x[i] * sigmoid(x[i]) in place, i < n.
-void scorekit_silu_inplace(float *x, size_t n);
-
 /// GroupNorm's last steps and SiLU in one pass over `pixels` rows of `channels` centred values:
 /// x = SiLU((x * inverse_std[c]) * gamma[c] + beta[c]).
 void scorekit_normalise_affine_silu(float *x, const float *inverse_std, const float *gamma, const float *beta,
