@@ -8,10 +8,10 @@ import Foundation
 /// tensor replaces the first stream.
 ///
 /// Workers each take the next batch (from `Sampler.batches(of:batchSize:workers:)`) as they
-/// finish one; results are put back by sample index. Matrix products inside a worker use one
-/// BLAS thread: the parallelism is across batches (`scorekit` sets OpenBLAS to one thread;
-/// a library user linking OpenBLAS should do the same, e.g. `OPENBLAS_NUM_THREADS=1`, or the
-/// BLAS threads compete with the workers). Peak memory grows with `batchSize × threads`.
+/// finish one; results are put back by sample index. Matrix products inside a worker are
+/// single-threaded: networks run on ScoreKit's own kernel, and ScoreKit sets OpenBLAS to one
+/// thread unless `OPENBLAS_NUM_THREADS` says otherwise (`ScoreKitRuntime.configure()`), so the
+/// parallelism is across batches. Peak memory grows with `batchSize × threads`.
 public struct SamplingJob: Sendable {
     /// The sampler (already fitted to the budget, if any).
     public var sampler: any Sampler
