@@ -60,7 +60,7 @@ struct CheckpointTests {
             ("NaN weights", raw("{\(meta),\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", floats([1, .nan])), "non-finite value at element 1"),
             ("infinite weights", raw("{\(meta),\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", floats([.infinity, 1])), "non-finite value at element 0"),
             ("no config", raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", two), "not a ScoreKit checkpoint"),
-            ("config not JSON", raw("{\"__metadata__\":{\"config\":\"[oops\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", two), "is not a JSON object"),
+            ("config not JSON", raw("{\"__metadata__\":{\"config\":\"[oops\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", two), "config is not valid JSON: unexpected character 'o' at byte 1"),
             ("metadata not strings", raw("{\"__metadata__\":{\"config\":3}}"), "is not a string"),
         ]
     }()
