@@ -55,21 +55,47 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// Parses the JSON text, with an error naming the problem.
     public init(json: Data, path: String) throws {
+        if let problem = JSONCheck.problem(json) {
+            throw FileFormatError.malformed(path, reason: "config is not valid JSON: \(problem)")
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
             self = try decoder.decode(ModelConfig.self, from: json)
         } catch let DecodingError.keyNotFound(key, context) {
             throw FileFormatError.malformed(path, reason: "config: missing '\(Self.keyPath(context.codingPath + [key]))'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw FileFormatError.malformed(path, reason: "config is not valid JSON: \(JSONCheck.parserReason(DecodingError.dataCorrupted(context)))")
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw FileFormatError.malformed(path, reason: "config: bad value at '\(Self.keyPath(context.codingPath))' (expected \(Self.typeName(type)))")
+        } catch let DecodingError.valueNotFound(_, context), let DecodingError.dataCorrupted(context) {
             throw FileFormatError.malformed(path, reason: "config: bad value at '\(Self.keyPath(context.codingPath))'")
         }
         guard format == Self.formatName else {
             throw FileFormatError.malformed(path, reason: "config format is '\(format)'; expected '\(Self.formatName)'")
         }
-        guard version == 1 else {
-            throw FileFormatError.malformed(path, reason: "config version \(version) is newer than this ScoreKit reads (1)")
+        if let problem = Self.versionProblem(version) { throw FileFormatError.malformed(path, reason: problem) }
+    }
+
+    /// The version this ScoreKit reads.
+    public static let currentVersion = 1
+
+    /// Why a config of `version` cannot be read, or nil for the current version.
+    static func versionProblem(_ version: Int) -> String? {
+        if version == currentVersion { return nil }
+        if version > currentVersion {
+            return "config version \(version) is newer than this ScoreKit reads (\(currentVersion)); update ScoreKit"
+        }
+        return "config version \(version) is not a valid version (versions start at 1; this ScoreKit reads \(currentVersion))"
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type, is [Int].Type: "an integer"
+        case is Double.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: "a value of type \(type)"
         }
     }
 
