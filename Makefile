@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 RELEASE_BIN := .build/release/scorekit
 OUT ?= out
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test fuzz clean
 
 # libopenblas-dev provides cblas.h and libopenblas for the matrix products (Linux only;
 # Apple platforms use Accelerate).
@@ -29,6 +29,11 @@ demo: build
 # Release build with testing enabled: the numerical tests are far too slow in debug.
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+
+# The full input fuzzing: 5,000 config-field mutants of the shipped checkpoints and 1,000
+# mixture-spec mutants, each sampled with euler and dlg as separate processes (docs/reliability.md).
+fuzz: deps
+	SCOREKIT_FUZZ_FULL=1 $(SWIFT) test -c release -Xswiftc -enable-testing --filter InputFuzzTests
 
 clean:
 	rm -rf .build $(OUT)

@@ -21,9 +21,10 @@ struct RadialGaussSum {
     let resolutions: Int
     /// `M_n` of bucket b at resolution j, at `(j·buckets + b)·order + n`.
     private var moments: [Double]
-    /// The mass `Σ ω` each resolution holds, and the whole mass.
+    /// The mass `Σ ω` each resolution holds, and the mass beyond it (summed from the
+    /// components, not by subtraction, so the coarsest resolution has none beyond).
     private var covered: [Double]
-    private let total: Double
+    private let beyond: [Double]
 
     /// The sums of `omega[k]·exp(−a·u[k]/2)`, accurate for every `a ≤ largestA`.
     init(u: UnsafeBufferPointer<Double>, omega: UnsafeBufferPointer<Double>, largestA: Double) {
@@ -35,20 +36,20 @@ struct RadialGaussSum {
         resolutions = r
         covered = []
         var moments = [Double](repeating: 0, count: r * b * n)
-        var total = 0.0
+        var assigned = [Double](repeating: 0, count: r)
         let widths = (0..<r).map { h0 * Double(sign: .plus, exponent: $0, significand: 1) }
         let inverseWidths = widths.map { 1 / $0 }, limits = widths.map { Double(b) * $0 }
         let reciprocals = (0..<n).map { 1 / Double(max($0, 1)) }, inverseSpan = 1 / span
         moments.withUnsafeMutableBufferPointer { m in
             for k in 0..<u.count {
                 let value = u[k], weight = omega[k]
-                total += weight
                 var j = min(r - 1, max(0, value > 0 ? (value * inverseSpan).exponent + 1 : 0))
                 while j > 0, value < limits[j - 1] { j -= 1 }
                 while j < r - 1, value >= limits[j] { j += 1 }
                 let bucket = min(Int(value * inverseWidths[j]), b - 1)
                 let delta = value - (Double(bucket) + 0.5) * widths[j]
                 let base = (j * b + bucket) * n
+                assigned[j] += weight
                 var p = weight
                 m[base] += p
                 for i in 1..<n {
@@ -57,7 +58,7 @@ struct RadialGaussSum {
                 }
             }
         }
-        self.total = total
+        beyond = (0..<r).map { j in assigned[(j + 1)...].reduce(0, +) }
         self.moments = moments
         mergeUpwards()
     }
@@ -92,7 +93,7 @@ struct RadialGaussSum {
         var j = 0
         while j + 1 < resolutions, a * h0 * Double(sign: .plus, exponent: j + 1, significand: 1) <= 1 { j += 1 }
         let h = h0 * Double(sign: .plus, exponent: j, significand: 1), y = -0.5 * a
-        let beyond = max(0, total - covered[j])
+        let beyond = self.beyond[j]
         var rest = covered[j], sum = 0.0, first = -1.0
         for bucket in 0..<b {
             let base = (j * b + bucket) * n, mass = moments[base]

@@ -55,8 +55,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// Parses the JSON text, with an error naming the problem.
     public init(json: Data, path: String) throws {
-        if let problem = JSONCheck.problem(json) {
-            throw FileFormatError.malformed(path, reason: "config is not valid JSON: \(problem)")
+        let tree: JSONValue
+        do {
+            tree = try JSONReader.parse(json)
+        } catch let problem as JSONProblem {
+            throw FileFormatError.malformed(path, reason: "config is not valid JSON: \(problem.reason)")
+        }
+        if let problem = Self.integerProblem(tree, path: []) {
+            throw FileFormatError.malformed(path, reason: "config: bad value at '\(problem.path)': \(problem.value) is not an integer in range")
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -75,6 +81,31 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             throw FileFormatError.malformed(path, reason: "config format is '\(format)'; expected '\(Self.formatName)'")
         }
         if let problem = Self.versionProblem(version) { throw FileFormatError.malformed(path, reason: problem) }
+    }
+
+    /// The keys whose values (or array elements) are integers.
+    static let integerKeys: Set<String> = [
+        "version", "sample_shape", "hidden", "depth", "channels", "groups", "embedding_features", "embedding_width", "classes",
+        "count", "steps", "batch", "warmup", "classifier_steps", "classifier_batch", "label_steps", "label_batch",
+        "denoiser_steps",
+    ]
+
+    /// The first number under an integer key that is fractional or outside `Int`'s range
+    /// (Foundation's decoder reports those without saying where), with its key path.
+    static func integerProblem(_ value: JSONValue, path: [String]) -> (path: String, value: Double)? {
+        func bad(_ v: Double) -> Bool { v != v.rounded() || abs(v) >= 9.2e18 }
+        let isInteger = path.last(where: { Int($0) == nil }).map(integerKeys.contains) ?? false
+        switch value {
+        case .number(let v) where isInteger && bad(v): return (path.joined(separator: "."), v)
+        case .numbers(let values) where isInteger:
+            return values.firstIndex(where: bad).map { ((path + ["\($0)"]).joined(separator: "."), values[$0]) }
+        case .array(let elements):
+            for (i, e) in elements.enumerated() { if let p = integerProblem(e, path: path + ["\(i)"]) { return p } }
+        case .object(let pairs):
+            for (k, v) in pairs { if let p = integerProblem(v, path: path + [k]) { return p } }
+        default: break
+        }
+        return nil
     }
 
     /// The version this ScoreKit reads.
