@@ -42,8 +42,8 @@ SCOREKIT_CLONES
 void scorekit_shifted_exp(const double *restrict t, double top, double floor, double *restrict p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         double v = t[i];
-        double x = v > floor ? v - top : 0.0;
+        double x = v >= floor ? v - top : 0.0;
         double e = exp_nonpositive(x);
-        p[i] = v > floor ? e : 0.0;
+        p[i] = v >= floor ? e : 0.0;
     }
 }

@@ -122,6 +122,18 @@ struct MixtureEvaluationTests {
         }
     }
 
+    /// Far from the data the component log-densities are so large that `top − 60` rounds to
+    /// `top`; the nearest component must still get its weight.
+    @Test("rows far from the data give finite values", arguments: cases.indices)
+    func farRows(_ index: Int) throws {
+        let m = Self.cases[index].1
+        let x = Tensor(shape: [2, m.dimension], scalars: (0..<(2 * m.dimension)).map { Float($0 % 2 == 0 ? 5e30 : -3e37) })
+        #expect(try m.denoise(x, sigma: [1, 0.002]).isFinite)
+        let p = try m.noiseLevelPosterior(grid: NoiseLevelGrid(sigmaMin: 0.002, sigmaMax: 80, count: 50)).logProbabilities(x)
+        let hasNaN = p.scalars.contains { $0.isNaN }
+        #expect(!hasNaN)
+    }
+
     @Test("a row's denoised value and posterior do not depend on the batch", arguments: cases.indices)
     func batchInvariance(_ index: Int) throws {
         let m = Self.cases[index].1
