@@ -96,12 +96,16 @@ extension GaussianMixture {
 }
 
 extension LoadedModel {
-    /// Warnings about sampling this model with `sampler`: a mixture that reaches beyond σ_max
-    /// 80 of the default schedules, or beyond the sampler's `sigma_max` when the spec sets it.
-    public func warnings(for sampler: any Sampler) -> [String] {
+    /// Warnings about sampling this model with the sampler spec `spec` (`name:key=value,…`): a
+    /// mixture that reaches beyond σ_max 80 of the default schedules, or beyond the spec's
+    /// `sigma_max` when it sets one.
+    public func warnings(forSpec spec: String) -> [String] {
         guard let mixture else { return [] }
-        let explicit = sampler.options.isExplicit("sigma_max") ? Double(sampler.options["sigma_max"]) : nil
-        let sigmaMax = explicit ?? 80
-        return mixture.scaleWarning(sigmaMax: sigmaMax).map { [$0] } ?? []
+        let keys = spec.split(separator: ":", maxSplits: 1).dropFirst().first?.split(separator: ",") ?? []
+        let explicit = keys.lazy.compactMap { pair -> Double? in
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return parts.count == 2 && parts[0] == "sigma_max" ? Double(parts[1]) : nil
+        }.first
+        return mixture.scaleWarning(sigmaMax: explicit ?? 80).map { [$0] } ?? []
     }
 }

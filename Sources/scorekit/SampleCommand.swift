@@ -119,7 +119,7 @@ struct SampleCommand: ParsableCommand {
         let loaded = try ModelLoader.load(model)
         var chosen = try SamplerCatalog.standard.sampler(sampler)
         if let nfe { chosen = try chosen.fitted(toNFE: nfe) }
-        for warning in loaded.warnings(for: chosen) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for warning in loaded.warnings(forSpec: sampler) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let z = try initNoise.map { try readInitialNoise($0, shape: loaded.denoiser.sampleShape) }
         let total = count ?? z?.rows ?? 1000
         if let z, z.rows != total {

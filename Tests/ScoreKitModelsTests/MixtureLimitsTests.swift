@@ -63,6 +63,10 @@ struct MixtureLimitsTests {
         #expect(warning.contains("--sampler 'heun:sigma_max=2000'"))
         #expect(wide.scaleWarning(sigmaMax: 600) == nil)
         #expect(BuiltinModels.gmm2d.scaleWarning() == nil && BuiltinModels.gmm64.scaleWarning() == nil)
+        let model = LoadedModel(name: "wide", mixture: wide)
+        #expect(model.warnings(forSpec: "heun") == [warning] && model.warnings(forSpec: "ddim:eta=0.5") == [warning])
+        #expect(model.warnings(forSpec: "heun:steps=9,sigma_max=1000").isEmpty)
+        #expect(model.warnings(forSpec: "heun:sigma_max=100") == [try #require(wide.scaleWarning(sigmaMax: 100))])
         let std = try GaussianMixture(weights: [1], means: [[0]], stds: [[1e5]])
         #expect(std.scaleWarning()?.contains("sigma_max=300000") == true)
     }
