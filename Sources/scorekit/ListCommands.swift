@@ -7,15 +7,14 @@ struct SamplersCommand: ParsableCommand {
         commandName: "samplers", abstract: "List the samplers with their keys, defaults and NFE rules.")
 
     func run() throws {
-        for type in SamplerCatalog.standard.types {
-            let d = type.descriptor
+        for d in SamplerCatalog.standard.descriptions {
             print("\(d.name) — \(d.summary)")
             print("  paper: \(d.reference)")
             print("  NFE:   \(d.nfeRule)")
-            let width = d.keys.map(\.name.count).max() ?? 0
-            for key in d.keys {
-                let name = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("  \(name)  = \(key.defaultValue)  (\(key.kind.summary))  \(key.help)")
+            let width = d.options.map(\.key.count).max() ?? 0
+            for option in d.options {
+                let name = option.key.padding(toLength: width, withPad: " ", startingAt: 0)
+                print("  \(name)  = \(option.defaultValue)  (\(option.values))  \(option.help)")
             }
             print("")
         }

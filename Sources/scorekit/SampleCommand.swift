@@ -118,7 +118,12 @@ struct SampleCommand: ParsableCommand {
         }
         let loaded = try ModelLoader.load(model)
         var chosen = try SamplerCatalog.standard.sampler(sampler)
-        if let nfe { chosen = try chosen.fitted(toNFE: nfe) }
+        if let nfe {
+            do { chosen = try chosen.fitted(toNFE: nfe) } catch let error as SamplerSpecError {
+                throw CLIError(error.describing(budgetAs: "--nfe"))
+            }
+        }
+        chosen = chosen.resolved(for: loaded.denoiser)      // `auto` settings from the model: the spec says what runs
         let z = try initNoise.map { try readInitialNoise($0, shape: loaded.denoiser.sampleShape) }
         let total = count ?? z?.rows ?? 1000
         if let z, z.rows != total {

@@ -7,9 +7,8 @@ import Testing
 @Suite("ODE σ schedules")
 struct NoiseLevelsTests {
     static func levels(_ spec: String) throws -> NoiseLevels {
-        let parsed = try SamplerSpec(parsing: "euler:" + spec)
-        let options = try Euler.descriptor.resolve(parsed.pairs.map { ($0.key, $0.value) })
-        return try NoiseLevels(options, steps: options.int("steps"), sampler: "euler")
+        let euler = try #require(try SamplerCatalog.standard.sampler("euler:" + spec) as? EDMSampler)
+        return euler.schedule.levels(steps: euler.steps ?? 50, modelRange: 0...Double.infinity)
     }
 
     static func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-12) -> Bool {
@@ -64,9 +63,9 @@ struct NoiseLevelsTests {
     /// One step straight to σ = 0 from the prior σ_0·z: the output is D(σ_0·z; σ_0).
     @Test("sample starts from the first level's prior", arguments: ["karras", "ve", "vp", "discrete"])
     func prior(_ schedule: String) throws {
-        let euler = try #require(try ODE.sampler("euler:steps=1,schedule=\(schedule)") as? Euler)
-        let sigma0 = euler.sigmas[0]
-        #expect(euler.sigmas.count == 1)
+        let euler = try #require(try ODE.sampler("euler:steps=1,schedule=\(schedule)") as? EDMSampler)
+        let sigmas = try #require(ODE.sigmas(of: euler)), sigma0 = sigmas[0]
+        #expect(sigmas.count == 1)
         let model = SingleGaussian.standard.model, z = try ODE.normals(rows: 4, dimension: 4)
         let (x, _) = try ODE.run(euler, model, z: z)
         #expect(x == (try model.denoise(sigma0 * z, sigma: Array(repeating: sigma0, count: 4))))
