@@ -22,8 +22,9 @@ private struct ProgressBoard {
 
 extension SamplingJob {
     /// Runs every batch on the worker pool and hands each outcome to `deliver` (one at a time,
-    /// under the job's lock). Returns the wall-clock seconds.
-    func execute(progress: ((Progress, SamplingProgress) -> Void)?,
+    /// under the job's lock); a raised `stopRequest` ends it with `CancellationError` within a
+    /// step. Returns the wall-clock seconds.
+    func execute(progress: ((Progress, SamplingProgress) -> Void)?, stopRequest: StopRequest?,
                  deliver: @escaping (BatchOutcome) throws -> Void) throws -> Double {
         let start = Date()
         let indices = firstIndex..<(firstIndex + count)
@@ -32,7 +33,7 @@ extension SamplingJob {
         let board = Locked(ProgressBoard())
         let report = Serialised(value: progress), output = Serialised(value: deliver)
         let total = count
-        try WorkerPool(workers: threads).run(tasks: batches.count) { task, worker, stop in
+        try WorkerPool(workers: threads, stopRequest: stopRequest).run(tasks: batches.count) { task, worker, stop in
             let rows = batches[task].count
             let onProgress: ((SamplingProgress) -> Void)? = report.value.map { callback in
                 { p in
