@@ -3,13 +3,18 @@ import Foundation
 /// Sampling from Swift concurrency: `try await job.run()`.
 ///
 /// The job's work is blocking (a sampler is a loop of matrix products), so it never runs on
-/// Swift concurrency's cooperative threads: each call starts one dedicated thread for the job,
-/// which uses the job's worker pool as the synchronous `run(progress:)` does, and the calling
-/// task is suspended until the job is over.
+/// Swift concurrency's threads: each call starts a thread of its own for each of the job's
+/// workers (the synchronous `run(progress:)` borrows Dispatch's), and the calling task is
+/// suspended until the job is over.
 ///
 /// **Cancellation.** Cancelling the calling task stops the job within one step of every batch
 /// in flight, and the call throws `CancellationError`. The call returns or throws only once
 /// every worker has stopped, so nothing the job touches (the model, a sink) is in use after it.
+///
+/// **Isolation.** `run(observingProgress:)` runs on the caller's actor (`isolation`, filled in
+/// by the compiler), so its closure may use the caller's state, main-actor state included.
+/// The sink variants are not isolated, so that Swift checks nobody else uses the sink while
+/// the job writes to it. Either way only the job's thread does the work.
 ///
 /// **Progress.** The `observingProgress:` variants hand the closure an `AsyncStream` of the
 /// job's `Progress`, which finishes when the job does. The stream keeps only the newest
@@ -39,7 +44,8 @@ extension SamplingJob {
     /// The call returns once both the job and `body` are done. Leaving the loop early does not
     /// stop the job; cancelling the task does, and an error thrown by `body` stops the job and
     /// is rethrown once the workers have stopped.
-    public func run(observingProgress body: (AsyncStream<Progress>) async throws -> Void) async throws -> SamplingResult {
+    public func run(isolation: isolated (any Actor)? = #isolation,
+                    observingProgress body: (AsyncStream<Progress>) async throws -> Void) async throws -> SamplingResult {
         try await runOnThread(reportsProgress: true, observing: body) { job, stop, progress in
             try job.collect(progress: progress, stopRequest: stop)
         }
@@ -52,6 +58,10 @@ extension SamplingJob {
     /// is in progress: it is not used once the call returns or throws, even when cancelled.
     /// Cancellation and errors behave as in `run()`; batches finished before a cancellation
     /// have reached `sink`.
+    ///
+    /// The call is not isolated to the caller's actor: Swift then checks that no other code
+    /// can reach `sink` while the job writes to it (an actor passes a local sink, not one in
+    /// its stored state), and the caller has it back afterwards (to commit a file, say).
     public func run(into sink: any SampleSink) async throws -> SamplingSummary {
         let sink = Serialised(value: sink)
         return try await runOnThread(reportsProgress: false, observing: { _ in }) { job, stop, progress in
@@ -59,9 +69,11 @@ extension SamplingJob {
         }
     }
 
-    /// `run(into:)` with progress, as in `run(observingProgress:)`.
+    /// `run(into:)` with progress, as in `run(observingProgress:)`. As the call is not isolated
+    /// (see `run(into:)`), `body` is `@Sendable`; to update an actor's state from it, give it
+    /// that actor: `{ @MainActor progress in … }`.
     public func run(into sink: any SampleSink,
-                    observingProgress body: (AsyncStream<Progress>) async throws -> Void) async throws -> SamplingSummary {
+                    observingProgress body: @Sendable (AsyncStream<Progress>) async throws -> Void) async throws -> SamplingSummary {
         let sink = Serialised(value: sink)
         return try await runOnThread(reportsProgress: true, observing: body) { job, stop, progress in
             try job.stream(into: sink.value, progress: progress, stopRequest: stop)
@@ -72,6 +84,7 @@ extension SamplingJob {
     /// stream (fed only if `reportsProgress`); raises the job's stop request when the task is
     /// cancelled or `body` throws. Returns when both the thread and `body` are done.
     private func runOnThread<Output: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
         reportsProgress: Bool,
         observing body: (AsyncStream<Progress>) async throws -> Void,
         _ work: @escaping @Sendable (SamplingJob, StopRequest, ((Progress, SamplingProgress) -> Void)?) throws -> Output
@@ -91,8 +104,7 @@ extension SamplingJob {
             reporter.finish()
             outcome.complete(result)
         }
-        // As much stack as a main thread has, so a job behaves as it does when run synchronously.
-        thread.stackSize = 8 << 20
+        thread.stackSize = WorkerPool.threadStackSize
         return try await withTaskCancellationHandler {
             thread.start()
             do { try await body(updates) } catch {

@@ -52,6 +52,10 @@ struct Serialised<Value>: @unchecked Sendable {
 /// calling thread: its worker checks it between tasks and, once its own tasks are done, keeps
 /// checking until the others finish, and raises `shouldStop` for everyone. A `stopRequest`
 /// works from any thread: every worker checks it before each task, and `StopFlag` reports it.
+///
+/// With `ownThreads`, the other workers run on threads of their own instead of
+/// `concurrentPerform`'s: on Linux that borrows threads from the pool Swift concurrency also
+/// runs its tasks on, so a long job started from async code would starve those tasks.
 struct WorkerPool: Sendable {
     /// How many workers (≥ 1).
     let workers: Int
@@ -60,6 +64,12 @@ struct WorkerPool: Sendable {
     var cancellable = true
     /// A stop asked for from outside the pool (by another thread), if any.
     var stopRequest: StopRequest?
+    /// Whether the workers besides the calling thread get threads of their own.
+    var ownThreads = false
+
+    /// The stack size of the threads the pool and the async job start: a main thread's, so a
+    /// job behaves as it does when run synchronously from `main`.
+    static let threadStackSize = 8 << 20
 
     fileprivate final class State: @unchecked Sendable {
         let lock = NSLock()
@@ -86,7 +96,21 @@ struct WorkerPool: Sendable {
         let work: @Sendable (Int) -> Void = { worker in
             Self.work(worker: worker, tasks: tasks, workers: workers, cancellable: cancellable, state: state, stop: stop, body)
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+        if workers == 1 {
+            work(0)
+        } else if ownThreads {
+            let done = DispatchGroup()
+            for worker in 1..<workers {
+                done.enter()
+                let thread = Thread { work(worker); done.leave() }
+                thread.stackSize = Self.threadStackSize
+                thread.start()
+            }
+            work(0)
+            done.wait()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        }
         if let error = state.error { throw error }
     }
 
