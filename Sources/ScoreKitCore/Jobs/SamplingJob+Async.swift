@@ -14,7 +14,7 @@ import Foundation
 /// **Isolation.** `run(observingProgress:)` runs on the caller's actor (`isolation`, filled in
 /// by the compiler), so its closure may use the caller's state, main-actor state included.
 /// The sink variants are not isolated, so that Swift checks nobody else uses the sink while
-/// the job writes to it. Either way only the job's thread does the work.
+/// the job writes to it. Either way only the job's own threads do the work.
 ///
 /// **Progress.** The `observingProgress:` variants hand the closure an `AsyncStream` of the
 /// job's `Progress`, which finishes when the job does. The stream keeps only the newest
