@@ -26,8 +26,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("label-steps"), parsing: .unconditional, help: "Digit classifier steps (digits only).")
     var labelSteps: Int?
 
-    @Option(parsing: .unconditional, help: "The training seed.")
-    var seed: Int = 0
+    @Option(parsing: .unconditional, help: "The training seed: 0…2⁶⁴−1.", transform: SeedArgument.parse)
+    var seed: UInt64 = 0
 
     @Option(help: "Continue the run saved in this checkpoint.")
     var resume: String?
@@ -86,7 +86,7 @@ struct TrainCommand: ParsableCommand {
             let rate = Double(run.stepsDone - startSteps) / max(elapsed, 1e-9)
             let eta = Double(run.totalSteps - run.stepsDone) / max(rate, 1e-9)
             bar.update(Double(run.stepsDone) / Double(run.totalSteps),
-                       detail: String(format: "%@ loss %.4f  %.0f steps/s  ETA %@", phase, smoothed[phase]!, rate, duration(eta)))
+                       detail: String(format: "%@ loss %.4f  %.0f steps/s", phase, smoothed[phase]!, rate), secondsRemaining: eta)
             if Date().timeIntervalSince(lastSave) >= checkpointEvery {
                 run.addSeconds(Date().timeIntervalSince(segmentStart))
                 segmentStart = Date()
@@ -103,9 +103,5 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "losses      %@", smoothed.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", ")))
         print(String(format: "time        %.1f s this run, %.1f s in total", Date().timeIntervalSince(start), record.seconds))
         print("checkpoint  \(url.path)" + (half ? " (float16 weights only)" : weightsOnly ? " (weights only)" : " (resumable)"))
-    }
-
-    private func duration(_ seconds: Double) -> String {
-        seconds >= 60 ? String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) : String(format: "%.0fs", seconds)
     }
 }
