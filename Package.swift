@@ -10,7 +10,7 @@ import PackageDescription
 /// ScoreKitModels for its element-wise kernels.
 let package = Package(
     name: "ScoreKit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "ScoreKit", targets: ["ScoreKit"]),
         .library(name: "ScoreKitCore", targets: ["ScoreKitCore"]),
