@@ -8,6 +8,9 @@ import PackageDescription
 /// all four; the umbrella `ScoreKit` re-exports all five and the `scorekit` tool sits on top.
 /// ScoreKitCore uses CScoreKitKernels for CPUID (which OpenBLAS kernel fits the CPU);
 /// ScoreKitModels for its element-wise kernels.
+///
+/// Platforms: Linux (OpenBLAS from `libopenblas-dev`), macOS 14 and iOS 17 (Accelerate). Calls
+/// only Linux has (`/proc`, glibc's `mallopt`) are behind `#if os(Linux)`.
 let package = Package(
     name: "ScoreKit",
     platforms: [.macOS(.v14), .iOS(.v17)],
