@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 RELEASE_BIN := .build/release/scorekit
 OUT ?= out
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test install-check docs clean
 
 # libopenblas-dev provides cblas.h and libopenblas for the matrix products (Linux only;
 # Apple platforms use Accelerate).
@@ -29,6 +29,18 @@ demo: build
 # Release build with testing enabled: the numerical tests are far too slow in debug.
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+
+# docs/library.md's dependency snippet, verbatim (URL replaced by this checkout's path), in a
+# fresh package: resolves, builds (debug) and runs.
+install-check: deps
+	SWIFT=$(SWIFT) scripts/install-check.sh
+
+# The DocC catalog (Sources/ScoreKit/ScoreKit.docc) and the API reference of the umbrella
+# module, as a static site in $(OUT)/docs (open index.html through a web server, or host it).
+docs: deps
+	@mkdir -p $(OUT)/docs
+	$(SWIFT) package --allow-writing-to-directory $(OUT)/docs generate-documentation --target ScoreKit \
+		--disable-indexing --transform-for-static-hosting --output-path $(OUT)/docs
 
 clean:
 	rm -rf .build $(OUT)

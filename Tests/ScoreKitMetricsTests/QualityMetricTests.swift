@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ScoreKitCore
+@testable import ScoreKitMetrics
+import ScoreKitCore
 
 /// A toy feature extractor and classifier: features are the rows themselves; the class of a
 /// point is the sign of its first coordinate, with confidence set by a logistic of it.

@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 /// A dense square matrix of Float64 values, row-major: the small linear algebra the metrics
 /// need (covariances, their square roots) without a LAPACK dependency.

@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 /// The squared maximum mean discrepancy with a Gaussian (RBF) kernel (Gretton, Borgwardt,
 /// Rasch, Schölkopf & Smola, "A Kernel Two-Sample Test", JMLR 2012, Lemma 6):
@@ -66,8 +67,8 @@ public enum MMD {
         let blocks = SquaredDistanceBlocks(x.reshaped([x.rows, x.rowSize]), y.reshaped([y.rows, y.rowSize]))
         // Blocks of rows on every core; the row sums are added in row order afterwards, so the
         // total has the same bits whatever the number of cores.
-        let sums = Locked([[Double]](repeating: [], count: blocks.count))
-        try? WorkerPool(workers: ActiveCores.count, cancellable: false).run(tasks: blocks.count) { b, _, _ in   // cannot fail
+        let sums = RowSums(count: blocks.count)
+        DispatchQueue.concurrentPerform(iterations: blocks.count) { b in
             let (i0, block, cols) = blocks.block(b)
             var rowSums: [Double] = []
             var kernel = block
@@ -80,9 +81,22 @@ public enum MMD {
                     rowSums.append(rowSum)
                 }
             }
-            sums.withLock { $0[b] = rowSums }
+            sums.set(b, rowSums)
         }
-        return sums.withLock { $0.joined().reduce(0.0, +) }
+        return sums.total()
+    }
+
+    /// The row sums of each block, filled in from any thread and added in block order.
+    final class RowSums: @unchecked Sendable {
+        private let lock = NSLock()
+        private var blocks: [[Double]]   // guarded by `lock`
+
+        init(count: Int) { blocks = Array(repeating: [], count: count) }
+
+        func set(_ block: Int, _ sums: [Double]) { lock.withLock { blocks[block] = sums } }
+
+        /// Every row sum, added in row order (the same bits whatever thread filled which block).
+        func total() -> Double { lock.withLock { blocks.joined().reduce(0.0, +) } }
     }
 
     /// The blocks of squared distances between rows of x (a block of rows at a time) and all

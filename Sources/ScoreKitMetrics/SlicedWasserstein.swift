@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 /// The sliced 2-Wasserstein distance (Rabin, Peyré, Delon & Bernot, "Wasserstein Barycenter
 /// and its Application to Texture Mixing", SSVM 2011; Bonneel et al., JMIV 2015):

@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 /// Quality measures that need the exact model: its density and its modes. Core knows no
 /// models, so the density and the mode assignment come in as closures (ScoreKitModels'

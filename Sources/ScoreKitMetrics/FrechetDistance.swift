@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 /// The mean and covariance of a set of vectors: the Gaussian the Fréchet distance compares.
 public struct GaussianFit: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ScoreKitCore
+@testable import ScoreKitMetrics
+import ScoreKitCore
 
 @Suite("Fréchet distance between Gaussian fits")
 struct FrechetDistanceTests {

@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 // The metrics of a comparison as `QualityMetric` values, each bound to its reference. The
 // formulas are documented on the functions they call.

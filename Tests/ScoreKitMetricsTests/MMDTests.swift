@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ScoreKitCore
+@testable import ScoreKitMetrics
+import ScoreKitCore
 
 @Suite("MMD² with an RBF kernel")
 struct MMDTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ScoreKitCore
+@testable import ScoreKitMetrics
+import ScoreKitCore
 
 @Suite("Exact-model metrics and the reference-solution distance")
 struct ExactModelMetricsTests {
