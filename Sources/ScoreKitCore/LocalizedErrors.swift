@@ -42,14 +42,13 @@ extension ShardError: LocalizedError {
 }
 
 extension SamplerSpecError: LocalizedError {
-    /// The message of `description`; an over-budget spec is stated against the NFE budget
-    /// instead of the tool's `--nfe` flag.
-    public var errorDescription: String? {
-        switch self {
-        case let .overBudget(sampler, detail, budget):
-            "sampler '\(sampler)': \(detail), more than the budget of \(budget) NFE per sample"
-        default:
-            description
-        }
-    }
+    /// The message of `description` (the tool says `--nfe` where it says "the budget of").
+    public var errorDescription: String? { description }
+}
+
+extension InvalidOptionValue: LocalizedError, CustomStringConvertible {
+    /// "invalid value; expected …".
+    public var description: String { "invalid value; expected \(expected)" }
+    /// The message of `description`.
+    public var errorDescription: String? { description }
 }

@@ -38,6 +38,8 @@ struct LocalizedErrorTests {
         TrainingError.unknownDataset("foo", valid: ["moons"]),
         TrainingError.cannotResume("different architecture"),
         DigitsDataError.missingResource,
+        SamplerSpecError.overBudget(sampler: "ddim", detail: "steps=100 needs 100 NFE per sample", budget: 50),
+        InvalidOptionValue(expected: "an integer in 1…10"),
         DigitsDataError.malformed("line 3"),
         GaussianMixtureError.invalid("weights do not sum to 1"),
         NetworkConfigError.unknownArchitecture("foo", valid: ["mlp"]),
@@ -47,8 +49,6 @@ struct LocalizedErrorTests {
 
     /// Errors whose `description` names a flag of the tool, with the API sentence expected.
     static let worded: [(any Error, String)] = [
-        (SamplerSpecError.overBudget(sampler: "ddim", detail: "steps=100 needs 100 NFE per sample", budget: 50),
-         "sampler 'ddim': steps=100 needs 100 NFE per sample, more than the budget of 50 NFE per sample"),
         (ShardError.bad("0/3", reason: "the shard number must be between 1 and 3"),
          "shard 0/3: the shard number must be between 1 and 3"),
         (ComparisonError.noSamplers, "no sampler specs; give at least one, e.g. \"ddim\" or \"ddpm:variance=large\""),
