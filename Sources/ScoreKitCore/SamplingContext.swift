@@ -101,9 +101,11 @@ public final class SamplingContext {
     /// `x` then holds exactly the listed rows). Throws when a row would exceed the budget or
     /// the model returns NaN or infinity.
     public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: [Double], rows: [Int]? = nil) throws -> Tensor {
-        precondition(sigma.count == x.rows, "denoise: \(sigma.count) σ's for \(x.rows) rows")
+        guard sigma.count == x.rows else { throw SamplingError.invalidInput("\(samplerName): denoise got \(sigma.count) σ's for \(x.rows) rows") }
         let rows = rows ?? Array(0..<self.rows)
-        precondition(rows.count == x.rows, "denoise: \(rows.count) row indices for \(x.rows) rows")
+        guard rows.count == x.rows, rows.allSatisfy({ (0..<self.rows).contains($0) }) else {
+            throw SamplingError.invalidInput("\(samplerName): denoise got \(rows.count) row indices (within 0..<\(self.rows)) for \(x.rows) rows")
+        }
         for r in rows {
             if let budget, nfe[r] + 1 > budget {
                 throw SamplingError.budgetExceeded(sampler: samplerName, budget: budget)

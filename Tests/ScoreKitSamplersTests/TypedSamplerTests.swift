@@ -208,3 +208,72 @@ struct SteppingTests {
         #expect(seen.frames.last?.x == out && seen.frames.allSatisfy { $0.denoised != nil })
     }
 }
+
+/// A user's own integrator: one Euler step of the probability-flow ODE from each row's σ to
+/// the end (σ_end, or 0 when sampling from σ_max = 80).
+struct OneStepEuler: Integrator, Equatable {
+    var sigmaMax = 80.0
+    static let declaration = SamplerDeclaration<OneStepEuler>(
+        name: "one-step", summary: "one Euler step", reference: "none", nfeRule: "NFE = 1", base: OneStepEuler(),
+        options: [.real("sigma_max", \.sigmaMax, in: 1...1000, help: "σ of the prior")])
+    func validated() throws -> Self { self }
+    var plannedNFE: Int? { 1 }
+    var plannedIntegrationNFE: Int? { 1 }
+    func fitted(toNFE nfe: Int) throws -> Self { self }
+    func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource, context: SamplingContext) throws -> Run {
+        Run(model: model, x: sigmaMax * z, from: Array(repeating: sigmaMax, count: z.rows), to: 0, context: context)
+    }
+    func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double, batchRows: [Int]?,
+                         noise: any NoiseSource, context: SamplingContext) throws -> Run {
+        Run(model: model, x: x, from: sigma, to: sigmaEnd, rows: batchRows, context: context)
+    }
+
+    struct Run: SamplingRun {
+        let model: any Denoiser
+        var x: Tensor
+        let from: [Double], to: Double
+        var rows: [Int]? = nil
+        let context: SamplingContext
+        var stepsTaken = 0
+        var sigma: [Double] { stepsTaken == 0 ? from : Array(repeating: to, count: from.count) }
+        var plannedSteps: Int? { 1 }
+        var isFinished: Bool { stepsTaken == 1 }
+        mutating func step() throws -> SamplingStep {
+            try context.beginStep(0, of: 1, sigma: from[0])
+            let d = try context.denoise(model, x, sigma: from, rows: rows)
+            let ratio = from.map { to / $0 }
+            x = Tensor.combination([(.perRow(ratio), x), (.perRow(ratio.map { 1 - $0 }), d)])
+            try context.endStep(x, sigma: to)
+            stepsTaken = 1
+            return SamplingStep(index: 0, sigma: from, sigmaNext: sigma, denoised: d)
+        }
+    }
+}
+
+@Suite("Your own sampler in a catalog")
+struct OwnCatalogTests {
+    @Test("DLG resolves its integrator from the catalog it is parsed against")
+    func dlgTakesTheCatalog() throws {
+        let mine = SamplerCatalog([EDMSampler.self, DLG.self, OneStepEuler.self])
+        #expect(mine.integratorNames == ["euler", "heun", "heun-churn", "one-step"])
+        let dlg = try #require(try mine.sampler("dlg:integrator=one-step,integrator.sigma_max=50,chains=4,burn-in=1") as? DLG)
+        #expect(dlg.integrator as? OneStepEuler == OneStepEuler(sigmaMax: 50))
+        #expect(throws: SamplerSpecError.self) { try SamplerCatalog.standard.sampler("dlg:integrator=one-step") }
+        let model = BuiltinModels.gmm2d
+        let result = try SamplingJob(sampler: dlg.fitted(toNFE: 12), model: model, count: 8, seed: 1,
+                                     noiseLevelEstimator: model.noiseLevelPosterior()).run()
+        #expect(result.nfe.allSatisfy { $0 <= 12 } && result.samples.firstNonFiniteRow == nil)
+    }
+}
+
+@Suite("Models in code")
+struct LoadedModelJobTests {
+    @Test("a loaded model carries its noise-level estimator: dlg runs with no other argument")
+    func dlgOnLoadedModel() throws {
+        let moons = try ModelLoader.load("moons")
+        let job = SamplingJob(sampler: try DLG(chains: 4, burnIn: 1).fitted(toNFE: 14), model: moons, count: 6, seed: 2)
+        let result = try job.run(progress: nil)
+        #expect(result.samples.shape == [6, 2] && result.classifierCalls.allSatisfy { $0 > 0 })
+        #expect(job.sampler.spec.contains("integrator.sigma_min=0.002,integrator.sigma_max=80"))   // resolved from the checkpoint
+    }
+}
