@@ -15,6 +15,26 @@ struct NoiseLevelsTests {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 / $1 - 1) < tolerance }
     }
 
+    @Test("Karras schedule: endpoints, monotone, ρ-spacing")
+    func karras() {
+        let s = SigmaSchedule.karras(count: 18)
+        #expect(abs(s.first! - 80) < 1e-12 && abs(s.last! - 0.002) < 1e-15)
+        #expect(zip(s, s.dropFirst()).allSatisfy { $0 > $1 })
+        // σ^{1/ρ} is evenly spaced.
+        let roots = s.map { pow($0, 1 / 7.0) }
+        let steps = zip(roots, roots.dropFirst()).map { $1 - $0 }
+        #expect(steps.allSatisfy { abs($0 - steps[0]) < 1e-12 })
+    }
+
+    @Test("VE geometric schedule spans σ_max down to σ(ε)")
+    func geometric() {
+        let s = SigmaSchedule.geometric(count: 5, sigmaMin: 0.01, sigmaMax: 50, epsilon: 1e-5)
+        #expect(abs(s[0] - 50) < 1e-12)
+        #expect(abs(s[4] - 0.01 * pow(5000, 1e-5)) < 1e-12)
+        let ratios = zip(s, s.dropFirst()).map { $0 / $1 }
+        #expect(ratios.allSatisfy { abs($0 - ratios[0]) < 1e-9 })
+    }
+
     @Test("sample's levels follow each schedule's formula")
     func sampleLevels() throws {
         #expect(try Self.levels("steps=18").sampleSigmas == SigmaSchedule.karras(count: 18))

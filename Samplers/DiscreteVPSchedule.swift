@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitCore
 
 /// The discrete variance-preserving (DDPM) noise schedule: `x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε`
 /// for t = 0 … T−1, with `ᾱ_t = Π_{s ≤ t} (1 − β_s)` (Ho et al., "Denoising Diffusion
