@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 RELEASE_BIN := .build/release/scorekit
 OUT ?= out
 
-.PHONY: deps build demo test install-check docs clean
+.PHONY: deps build demo test examples install-check docs clean
 
 # libopenblas-dev provides cblas.h and libopenblas for the matrix products (Linux only;
 # Apple platforms use Accelerate).
@@ -26,9 +26,28 @@ demo: build
 	@echo "Demo output: $(OUT)/compare-gmm2d/report.md (tables), nfe-quality.svg (plot) and cells/ (scatter plots);"
 	@echo "             $(OUT)/digits.png (100 generated digits)"
 
-# Release build with testing enabled: the numerical tests are far too slow in debug.
+# Release build with testing enabled: the numerical tests are far too slow in debug. Then the
+# examples.
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+	@$(MAKE) --no-print-directory examples
+
+# The packages in Examples/ (each depends on ScoreKit through the link Examples/ScoreKit → ..):
+# builds each in debug and runs it; each checks what it prints and exits non-zero on a failed
+# check. They share one build folder, Examples/.build, so ScoreKit is compiled once; switching
+# root packages there needs --disable-build-manifest-caching.
+EXAMPLES := CustomDenoiser OwnLoop AsyncProgress
+examples: deps
+	@mkdir -p Examples/.build
+	@set -e; for example in $(EXAMPLES); do \
+		echo "== Examples/$$example"; \
+		log=Examples/.build/$$example.log; \
+		$(SWIFT) build --package-path Examples/$$example --scratch-path Examples/.build \
+			--disable-build-manifest-caching > $$log 2>&1 || { cat $$log; exit 1; }; \
+		tail -n 1 $$log; \
+		Examples/.build/debug/$$example; \
+	done
+	@echo "examples: all passed"
 
 # docs/library.md's dependency snippet, verbatim (URL replaced by this checkout's path), in a
 # fresh package: resolves, builds (debug) and runs.
@@ -43,4 +62,4 @@ docs: deps
 		--disable-indexing --transform-for-static-hosting --output-path $(OUT)/docs
 
 clean:
-	rm -rf .build $(OUT)
+	rm -rf .build Examples/.build $(OUT)
