@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 RELEASE_BIN := .build/release/scorekit
 OUT ?= out
 
-.PHONY: deps build demo test fuzz clean
+.PHONY: deps build demo test fuzz examples install-check docs clean
 
 # libopenblas-dev provides cblas.h and libopenblas for the matrix products (Linux only;
 # Apple platforms use Accelerate).
@@ -26,9 +26,40 @@ demo: build
 	@echo "Demo output: $(OUT)/compare-gmm2d/report.md (tables), nfe-quality.svg (plot) and cells/ (scatter plots);"
 	@echo "             $(OUT)/digits.png (100 generated digits)"
 
-# Release build with testing enabled: the numerical tests are far too slow in debug.
+# Release build with testing enabled: the numerical tests are far too slow in debug. Then the
+# examples.
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+	@$(MAKE) --no-print-directory examples
+
+# The packages in Examples/ (each depends on ScoreKit through the link Examples/ScoreKit → ..):
+# builds each in debug and runs it; each checks what it prints and exits non-zero on a failed
+# check. They share one build folder, Examples/.build, so ScoreKit is compiled once; switching
+# root packages there needs --disable-build-manifest-caching.
+EXAMPLES := CustomDenoiser OwnLoop AsyncProgress
+examples: deps
+	@mkdir -p Examples/.build
+	@set -e; for example in $(EXAMPLES); do \
+		echo "== Examples/$$example"; \
+		log=Examples/.build/$$example.log; \
+		$(SWIFT) build --package-path Examples/$$example --scratch-path Examples/.build \
+			--disable-build-manifest-caching > $$log 2>&1 || { cat $$log; exit 1; }; \
+		tail -n 1 $$log; \
+		Examples/.build/debug/$$example; \
+	done
+	@echo "examples: all passed"
+
+# docs/library.md's dependency snippet, verbatim (URL replaced by this checkout's path), in a
+# fresh package: resolves, builds (debug) and runs.
+install-check: deps
+	SWIFT=$(SWIFT) scripts/install-check.sh
+
+# The DocC catalog (Sources/ScoreKit/ScoreKit.docc) and the API reference of the umbrella
+# module, as a static site in $(OUT)/docs (open index.html through a web server, or host it).
+docs: deps
+	@mkdir -p $(OUT)/docs
+	$(SWIFT) package --allow-writing-to-directory $(OUT)/docs generate-documentation --target ScoreKit \
+		--disable-indexing --transform-for-static-hosting --output-path $(OUT)/docs
 
 # The full input fuzzing: 5,000 config-field mutants of the shipped checkpoints and 1,000
 # mixture-spec mutants, each sampled with euler and dlg as separate processes (docs/reliability.md).
@@ -36,4 +67,4 @@ fuzz: deps
 	SCOREKIT_FUZZ_FULL=1 $(SWIFT) test -c release -Xswiftc -enable-testing --filter InputFuzzTests
 
 clean:
-	rm -rf .build $(OUT)
+	rm -rf .build Examples/.build $(OUT)

@@ -1,7 +1,20 @@
 import Foundation
 import ScoreKitCore
 
-/// Resolves what `--model` names: a built-in model, or a file.
+/// Loads a model by name or file — what `--model` names in the tool.
+///
+/// ```swift
+/// let moons = try ModelLoader.load("moons")                  // a shipped checkpoint
+/// let mine = try ModelLoader.load("runs/model.safetensors")   // one from `scorekit train`
+/// let mixture = try ModelLoader.load("mixture.json")          // an exact Gaussian mixture
+/// let job = SamplingJob(sampler: DLG(), model: moons, count: 100)   // DLG gets its classifier
+/// ```
+///
+/// A `LoadedModel` carries the denoiser every sampler calls, the noise-level estimator DLG
+/// needs (a trained classifier, or an exact mixture's posterior), and what comparisons measure
+/// against. Built-in names are `BuiltinModels.names`; the shipped checkpoints come from the
+/// package's resource bundle (see docs/deploy.md when the tool is copied elsewhere). Errors
+/// (`ModelLoadError`, `FileFormatError`) name the file and what is wrong with it.
 public enum ModelLoader {
     /// File kinds `load` understands, by extension.
     public static let fileKinds = ["json (Gaussian mixture)", "safetensors (ScoreKit checkpoint)"]

@@ -1,19 +1,16 @@
 import ScoreKitCore
 
 extension SamplerCatalog {
-    /// Every sampler ScoreKit ships, in the order `scorekit samplers` lists them.
+    /// Every sampler ScoreKit ships, in the order `scorekit samplers` lists them. Registering
+    /// a sampler means adding its type here; a type with several presets (`EDMSampler`:
+    /// euler, heun, heun-churn) lists them all.
     public static let standard = SamplerCatalog([
         DDPM.self,
         DDIM.self,
-        Euler.self,
-        Heun.self,
-        HeunChurn.self,
+        EDMSampler.self,
         DPMSolverPlusPlus.self,
         RK45.self,
-        EulerMaruyama.self,
-        ReverseDiffusion.self,
-        AncestralSampling.self,
-        PredictorCorrector.self,
+        ReverseSDESampler.self,
         AnnealedLangevin.self,
         DLG.self,
     ])

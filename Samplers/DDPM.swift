@@ -12,7 +12,7 @@ import ScoreKitCore
 ///     x_prev = μ + σ_t·z,   σ_t² = β'_t (large) or β'_t·(1−ᾱ_prev)/(1−ᾱ_t) (small)
 ///
 /// with no noise at the last step. NFE = steps.
-public struct DDPM: Sampler {
+public struct DDPM: Sampler, Equatable {
     /// The posterior variance of each step.
     public enum Variance: String, Sendable, CaseIterable {
         /// `σ_t² = β_t`, the DDPM paper's CIFAR-10 choice.
@@ -21,64 +21,110 @@ public struct DDPM: Sampler {
         case small
     }
 
-    public static let descriptor = SamplerDescriptor(
+    /// Sampling steps, at most T; nil: 1000, or the most an NFE budget allows (custom
+    /// timesteps have their own count).
+    public var steps: Int?
+    /// The reverse-step variance (`small` posterior β̃ or `large` β).
+    public var variance: Variance
+    /// Whether the predicted x0 is clipped to [−1, 1].
+    public var clip: Bool
+    /// The table and which of its timesteps are visited.
+    public var timesteps: DiscreteTimesteps
+
+    /// A sampler; see the properties.
+    public init(steps: Int? = nil, variance: Variance = .small, clip: Bool = false,
+                timesteps: DiscreteTimesteps = DiscreteTimesteps()) {
+        self.steps = steps
+        self.variance = variance
+        self.clip = clip
+        self.timesteps = timesteps
+    }
+
+    public static let declaration = SamplerDeclaration<DDPM>(
         name: "ddpm",
         summary: "ancestral DDPM: the discrete VP chain run backwards, with fresh noise each step",
         reference: "Ho, Jain & Abbeel, Denoising Diffusion Probabilistic Models, NeurIPS 2020",
-        keys: [
-            DiscreteVPKeys.steps(default: 1000),
-            SamplerKey("variance", .choice(Variance.allCases.map(\.rawValue)), default: "small",
-                       help: "posterior variance: small (β̃_t, diffusers) or large (β_t, DDPM CIFAR-10)"),
-            SamplerKey("clip", .flag, default: "false", help: "clip x̂0 to [−1, 1] (for data in that range)"),
-            DiscreteVPKeys.spacing, DiscreteVPKeys.betas, DiscreteVPKeys.trainSteps,
-        ],
-        nfeRule: "NFE = steps; --nfe N sets steps = min(N, T)")
+        nfeRule: "NFE = steps; --nfe N sets steps = min(N, T)",
+        base: DDPM(),
+        options: [
+            .integer("steps", \.steps, in: 1...100_000, auto: "1000, or the most --nfe allows (at most T)",
+                     help: "sampling steps, at most T (fewer than T respaces the chain)", when: { $0.timesteps.custom.isEmpty }),
+            .choice("variance", \.variance, help: "posterior variance: small (β̃_t, diffusers) or large (β_t, DDPM CIFAR-10)"),
+            .flag("clip", \.clip, help: "clip x̂0 to [−1, 1] (for data in that range)"),
+        ] + DiscreteTimesteps.options.map { $0.lifted(\.timesteps) })
 
-    public let options: SamplerOptions
-    /// The reverse-step variance (`small` posterior β̃ or `large` β).
-    public let variance: Variance
-    /// Whether the predicted x0 is clipped to [−1, 1].
-    public let clip: Bool
-    /// The noise schedule and the descending timesteps visited.
-    public let schedule: DiscreteVPSchedule
+    var stepCount: Int { steps ?? 1000 }
     /// The visited timesteps, descending.
-    public let timesteps: [Int]
+    public var visited: [Int] { timesteps.timesteps(steps: stepCount) }
 
-    public init(options: SamplerOptions) throws {
-        self.options = options
-        variance = options.choice("variance")
-        clip = options.bool("clip")
-        (schedule, timesteps) = try DiscreteVPKeys.timesteps(options, sampler: Self.descriptor.name)
+    public func validated() throws -> Self {
+        try timesteps.validate(steps: stepCount, sampler: name)
+        return self
     }
 
-    public var plannedNFE: Int? { timesteps.count }
-
-    public func fitted(toNFE nfe: Int) throws -> DDPM {
-        try fittedSteps(toNFE: min(nfe, schedule.trainSteps)) { $0 }
+    public func resolved(for model: any Denoiser) -> Self {
+        Self(steps: stepCount, variance: variance, clip: clip, timesteps: timesteps)
     }
 
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        var x = z
-        for i in timesteps.indices {
-            let (alphaBar, alphaBarPrev) = DiscreteVPKeys.alphaBars(schedule, timesteps, at: i)
-            let sigma = NoiseConversion.sigma(alphaBar: alphaBar)
-            try context.beginStep(i, of: timesteps.count, sigma: sigma)
+    public var plannedNFE: Int? { timesteps.count(steps: stepCount) }
 
-            var x0 = try context.denoise(model, (1 / alphaBar.squareRoot()) * x, sigma: sigma)
-            if clip { x0 = x0.clipped(to: -1...1) }
-            let alpha = alphaBar / alphaBarPrev, beta = 1 - alpha
-            var terms: [(RowCoefficients, Tensor)] = [
-                (.all(alphaBarPrev.squareRoot() * beta / (1 - alphaBar)), x0),
-                (.all(alpha.squareRoot() * (1 - alphaBarPrev) / (1 - alphaBar)), x),
-            ]
-            if i < timesteps.count - 1 {
-                let variance = variance == .large ? beta : beta * (1 - alphaBarPrev) / (1 - alphaBar)
-                terms.append((.all(variance.squareRoot()), try noise.normal(like: x)))
-            }
-            x = Tensor.combination(terms)
-            try context.endStep(x, sigma: NoiseConversion.sigma(alphaBar: alphaBarPrev))
+    public func fitted(toNFE budget: Int) throws -> Self {
+        try fittedDiscreteSteps(steps, timesteps, toNFE: budget) {
+            Self(steps: $0, variance: variance, clip: clip, timesteps: timesteps)
         }
-        return x
+    }
+
+    public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
+                        context: SamplingContext) throws -> DDPMRun {
+        DDPMRun(sampler: self, schedule: timesteps.schedule, visited: visited, model: model, state: z,
+                noise: noise, context: context)
+    }
+}
+
+/// A run of `DDPM`, stepped in VP coordinates (`x_VP = √ᾱ·x_VE`): one step per visited timestep.
+public struct DDPMRun: SamplingRun {
+    let sampler: DDPM
+    let schedule: DiscreteVPSchedule
+    let visited: [Int]
+    let model: any Denoiser
+    /// The VP state.
+    var state: Tensor
+    let noise: any NoiseSource
+    let context: SamplingContext
+    public private(set) var stepsTaken = 0
+
+    /// ᾱ before step i (1 once the chain has ended).
+    private func alphaBar(_ i: Int) -> Double { i < visited.count ? schedule.alphasCumprod[visited[i]] : 1 }
+
+    public var x: Tensor {
+        get { (1 / alphaBar(stepsTaken).squareRoot()) * state }
+        set { state = alphaBar(stepsTaken).squareRoot() * newValue }
+    }
+    public var sigma: [Double] { Array(repeating: NoiseConversion.sigma(alphaBar: alphaBar(stepsTaken)), count: state.rows) }
+    public var plannedSteps: Int? { visited.count }
+    public var isFinished: Bool { stepsTaken == visited.count }
+
+    public mutating func step() throws -> SamplingStep {
+        let i = stepsTaken
+        let (alphaBar, alphaBarPrev) = (alphaBar(i), alphaBar(i + 1))
+        let sigma = NoiseConversion.sigma(alphaBar: alphaBar)
+        try context.beginStep(i, of: visited.count, sigma: sigma)
+        var x0 = try context.denoise(model, (1 / alphaBar.squareRoot()) * state, sigma: sigma)
+        if sampler.clip { x0 = x0.clipped(to: -1...1) }
+        let alpha = alphaBar / alphaBarPrev, beta = 1 - alpha
+        var terms: [(RowCoefficients, Tensor)] = [
+            (.all(alphaBarPrev.squareRoot() * beta / (1 - alphaBar)), x0),
+            (.all(alpha.squareRoot() * (1 - alphaBarPrev) / (1 - alphaBar)), state),
+        ]
+        if i < visited.count - 1 {
+            let variance = sampler.variance == .large ? beta : beta * (1 - alphaBarPrev) / (1 - alphaBar)
+            terms.append((.all(variance.squareRoot()), try noise.normal(like: state)))
+        }
+        state = Tensor.combination(terms)
+        let sigmaNext = NoiseConversion.sigma(alphaBar: alphaBarPrev)
+        try context.endStep(state, sigma: sigmaNext, denoised: x0)
+        stepsTaken += 1
+        return SamplingStep(index: i, sigma: Array(repeating: sigma, count: state.rows),
+                            sigmaNext: Array(repeating: sigmaNext, count: state.rows), denoised: x0)
     }
 }

@@ -25,7 +25,7 @@ import ScoreKitCore
 /// `burn-in` steps at η = 0.5 and `burn-in` more at η. That start-up is shared by all samples
 /// of a chain and reported apart from the per-sample NFE = skip + integrator calls + 1.
 /// The per-sample initial noise z is not used: chains carry their own (keyed by chain).
-public struct DLG: Sampler {
+public struct DLG: Sampler, Equatable {
     /// How the Gibbs step picks the next noise level.
     public enum SigmaUpdate: String, Sendable, CaseIterable {
         /// The most probable level (the released code).
@@ -34,82 +34,78 @@ public struct DLG: Sampler {
         case sample
     }
 
-    /// The samplers that can start from a per-sample σ (`Integrator`s). A fixed list, not read
-    /// from the catalog (the catalog's construction reads this descriptor); a test keeps the two
-    /// in step.
-    static let integratorNames = ["euler", "heun", "heun-churn", "dpm-solver++", "rk45", "ddim",
-                                  "euler-maruyama", "reverse-diffusion", "ancestral", "pc"]
+    /// Where chain samples go: any integrator, with its own settings.
+    public var integrator: any Integrator
+    /// Langevin step η (constant; unstable where σ < √η/2).
+    public var eta: Double
+    /// Chain steps per round = chain NFE per sample.
+    public var skip: Int
+    /// How a chain's noise level is set from the estimator's posterior.
+    public var sigmaUpdate: SigmaUpdate
+    /// C, the number of chains (sample i: chain i mod C).
+    public var chains: Int
+    /// What makes the chains' first states (from σ_max·z).
+    public var initializer: any Sampler
+    /// Std of the noise added to the first states.
+    public var initNoise: Double
+    /// Steps at η = 0.5, then as many at η.
+    public var burnIn: Int
+    /// σ where the integrator stops and Tweedie's step denoises.
+    public var tweedieSigma: Double
 
-    public static let descriptor = SamplerDescriptor(
+    /// A sampler; see the properties. The defaults are the released code's.
+    public init(integrator: any Integrator = EDMSampler.heun(), eta: Double = 0.8, skip: Int = 10,
+                sigmaUpdate: SigmaUpdate = .argmax, chains: Int = 256,
+                initializer: any Sampler = EDMSampler.heun(steps: 20, churn: .denoisingMCMC),
+                initNoise: Double = 0.5, burnIn: Int = 10, tweedieSigma: Double = 0.01) {
+        self.integrator = integrator
+        self.eta = eta
+        self.skip = skip
+        self.sigmaUpdate = sigmaUpdate
+        self.chains = chains
+        self.initializer = initializer
+        self.initNoise = initNoise
+        self.burnIn = burnIn
+        self.tweedieSigma = tweedieSigma
+    }
+
+    /// Two DLG samplers are equal when their specs are.
+    public static func == (a: DLG, b: DLG) -> Bool { a.spec == b.spec }
+
+    public static let declaration = SamplerDeclaration<DLG>(
         name: "dlg",
         summary: "Denoising MCMC (Langevin–Gibbs chains on x × σ) handing each chain sample to any integrator",
         reference: "Kim & Ye, Denoising MCMC for Accelerating Diffusion-Based Generative Models, ICML 2023",
-        keys: [
-            SamplerKey("integrator", .choice(integratorNames), default: "heun",
-                       help: "the integrator each chain sample goes to; its keys as integrator.KEY=value"),
-            SamplerKey("eta", .real(1e-9...1e9), default: "0.8", help: "Langevin step η (constant; unstable where σ < √η/2)"),
-            SamplerKey("skip", .integer(1...100_000), default: "10", help: "chain steps per round = chain NFE per sample"),
-            SamplerKey("sigma", .choice(SigmaUpdate.allCases.map(\.rawValue)), default: "argmax", help: "Gibbs σ-update"),
-            SamplerKey("chains", .integer(1...1_000_000), default: "256",
-                       help: "number of chains C (sample i: chain i mod C); far-apart modes are weighted only as well as C chains can"),
-            SamplerKey("init", .choice(integratorNames), default: "heun-churn", help: "sampler that makes the chains' first states"),
-            SamplerKey("init-steps", .integer(1...100_000), default: "20", help: "its steps"),
-            SamplerKey("init-noise", .real(0...1e9), default: "0.5", help: "std of the noise added to the first states"),
-            SamplerKey("burn-in", .integer(0...1_000_000), default: "10", help: "steps at η = 0.5, then as many at η"),
-            SamplerKey("tweedie-sigma", .real(1e-9...1e9), default: "0.01", help: "σ where the integrator stops and Tweedie's step denoises"),
-        ],
         nfeRule: "NFE per sample = skip + integrator calls + 1 (Tweedie); --nfe N gives the integrator N − skip − 1; "
-            + "initialisation and burn-in are shared and reported apart")
+            + "initialisation and burn-in are shared and reported apart",
+        base: DLG(),
+        options: [
+            .sampler("integrator", \.integrator, as: (any Integrator).self, spec: { $0.spec }, accepts: { $0 as? any Integrator },
+                     names: \.integratorNames, kind: "an integrator of the catalog",
+                     help: "the integrator each chain sample goes to; its keys as integrator.KEY=value"),
+            .real("eta", \.eta, in: 1e-9...1e9, help: "Langevin step η (constant; unstable where σ < √η/2)"),
+            .integer("skip", \.skip, in: 1...100_000, help: "chain steps per round = chain NFE per sample"),
+            .choice("sigma", \.sigmaUpdate, help: "Gibbs σ-update"),
+            .integer("chains", \.chains, in: 1...1_000_000,
+                     help: "number of chains C (sample i: chain i mod C); far-apart modes are weighted only as well as C chains can"),
+            .sampler("init", \.initializer, as: (any Sampler).self, spec: { $0.spec }, accepts: { $0 }, names: \.names,
+                     kind: "a sampler of the catalog", help: "sampler that makes the chains' first states; its keys as init.KEY=value"),
+            .real("init-noise", \.initNoise, in: 0...1e9, help: "std of the noise added to the first states"),
+            .integer("burn-in", \.burnIn, in: 0...1_000_000, help: "steps at η = 0.5, then as many at η"),
+            .real("tweedie-sigma", \.tweedieSigma, in: 1e-9...1e9, help: "σ where the integrator stops and Tweedie's step denoises"),
+        ])
 
-    public let options: SamplerOptions
-    /// The chain settings, from the keys of the same names: η, skip, chains, burn-in,
-    /// init-noise and tweedie-sigma.
-    public let eta: Double, skip: Int, chains: Int, burnIn: Int, initNoise: Double, tweedieSigma: Double
-    /// How a chain's noise level is set from the classifier's posterior.
-    public let sigmaUpdate: SigmaUpdate
-    /// Where chain samples go.
-    public let integrator: any Integrator
-    /// What makes the chains' first states.
-    public let initializer: any Sampler
-
-    /// Resolves `integrator.KEY` pairs against the chosen integrator's own keys.
-    public static func resolve(_ pairs: [(key: String, value: String)]) throws -> SamplerOptions {
-        let prefix = "integrator."
-        let base = try descriptor.resolve(pairs.filter { !$0.key.hasPrefix(prefix) })
-        let type = try SamplerCatalog.standard.type(named: base["integrator"])
-        let nested: SamplerOptions
-        do {
-            nested = try type.resolve(pairs.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-        } catch let SamplerSpecError.unknownKey(_, key, valid) {
-            throw SamplerSpecError.unknownKey(sampler: "dlg", key: prefix + key,
-                                              valid: descriptor.keys.map(\.name) + valid.map { prefix + $0 })
-        } catch let SamplerSpecError.badValue(_, key, value, expected) {
-            throw SamplerSpecError.badValue(sampler: "dlg", key: prefix + key, value: value, expected: expected)
-        }
-        return SamplerOptions(entries: base.entries + nested.entries.map { (prefix + $0.key, $0.value) },
-                              explicitKeys: base.explicitKeys.union(nested.explicitKeys.map { prefix + $0 }))
+    public func validated() throws -> Self {
+        _ = try integrator.validated()
+        _ = try initializer.validated()
+        return self
     }
 
-    public init(options: SamplerOptions) throws {
-        self.options = options
-        eta = options.double("eta")
-        skip = options.int("skip")
-        chains = options.int("chains")
-        burnIn = options.int("burn-in")
-        initNoise = options.double("init-noise")
-        tweedieSigma = options.double("tweedie-sigma")
-        sigmaUpdate = options.choice("sigma")
-        let prefix = "integrator."
-        let nested = SamplerOptions(
-            entries: options.entries.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) },
-            explicitKeys: Set(options.explicitKeys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }))
-        guard let made = try SamplerCatalog.standard.type(named: options["integrator"]).init(options: nested) as? any Integrator else {
-            throw SamplerSpecError.invalidCombination(sampler: "dlg", reason: "\(options["integrator"]) cannot start from a chain's σ")
-        }
-        integrator = made
-        let initType = try SamplerCatalog.standard.type(named: options["init"])
-        let steps = initType.descriptor.key("steps") != nil ? [("steps", options["init-steps"])] : []
-        initializer = try initType.init(options: initType.resolve(steps))
+    public func resolved(for model: any Denoiser) -> Self {
+        var out = self
+        out.integrator = integrator.resolved(for: model)
+        out.initializer = initializer.resolved(for: model)
+        return out
     }
 
     /// Not fixed in advance: a sample handed over at or below `tweedie-sigma` skips the
@@ -135,13 +131,13 @@ public struct DLG: Sampler {
         if let planned = fit.plannedIntegrationNFE, planned > room {
             throw SamplerSpecError.overBudget(sampler: "dlg", detail: "integrator \(integrator.name) needs \(planned) NFE per sample", budget: nfe)
         }
-        var options = self.options
-        for e in fit.options.entries { options = options.setting("integrator." + e.key, to: e.value) }
-        return try DLG(options: options)
+        var out = self
+        out.integrator = fit
+        return out
     }
 
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
+    public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
+                        context: SamplingContext) throws -> DLGRun {
         guard let estimator = context.noiseLevelEstimator else {
             throw SamplingError.invalidInput("dlg needs a noise-level estimator (an exact model's posterior or a trained classifier); the model has none")
         }
@@ -156,27 +152,89 @@ public struct DLG: Sampler {
             for p in produced { handoff.sigma[rows[p]!] = best.sigma[p] }
         }
         context.diagnostics["handoff-sigma"] = handoff.sigma
-        let x = try integrate(handoff.x, from: handoff.sigma, model, noise, context)
-        context.part = "tweedie"
-        defer { context.part = nil }
-        let denoised = try context.denoise(model, x, sigma: tweedieSigma)   // x + σ²·score(x; σ)
-        try context.endStep(denoised, sigma: 0)
-        return denoised
+        return try DLGRun(self, model: model, handoff: handoff.x, sigma: handoff.sigma, noise: noise, context: context)
+    }
+}
+
+/// A run of `DLG`. Starting it runs the chains (initialisation, burn-in and the rounds that
+/// make this batch's hand-off states); its steps are then the integrator's steps, carrying
+/// each row above `tweedie-sigma` from its hand-off σ down, and a last Tweedie step. `x` is
+/// the whole batch: rows at or below `tweedie-sigma` wait at their hand-off state.
+public struct DLGRun: SamplingRun {
+    let tweedieSigma: Double
+    let model: any Denoiser
+    let context: SamplingContext
+    /// The rows the integrator carries, its context and its run.
+    let active: [Int]
+    let sub: SamplingContext
+    var inner: (any SamplingRun)?
+    /// The whole batch, rows not in `active` as handed over.
+    var waiting: Tensor
+    var handoffSigma: [Double]
+    public private(set) var stepsTaken = 0
+    public private(set) var isFinished = false
+
+    init(_ dlg: DLG, model: any Denoiser, handoff: Tensor, sigma: [Double], noise: any NoiseSource,
+         context: SamplingContext) throws {
+        tweedieSigma = dlg.tweedieSigma
+        self.model = model
+        self.context = context
+        waiting = handoff
+        handoffSigma = sigma
+        active = sigma.indices.filter { sigma[$0] > dlg.tweedieSigma }
+        sub = context.subcontext(rows: active, reserving: 1)      // keeps one call for Tweedie
+        if !active.isEmpty {
+            let subNoise = try noise.derived(stream: RandomStreamID.samplerNoise, sampleIndices: active.map { context.sampleIndices[$0] })
+            inner = try dlg.integrator.makeIntegration(model, from: handoff.gatherRows(active), sigma: active.map { sigma[$0] },
+                                                       to: dlg.tweedieSigma, batchRows: nil, noise: subNoise, context: sub)
+        }
     }
 
-    /// The integrator on the rows above `tweedie-sigma` (the others are already there), each
-    /// from its own σ, counted under the part "integrator".
-    private func integrate(_ x: Tensor, from sigma: [Double], _ model: any Denoiser, _ noise: any NoiseSource,
-                           _ context: SamplingContext) throws -> Tensor {
-        let active = sigma.indices.filter { sigma[$0] > tweedieSigma }
-        guard !active.isEmpty else { return x }
-        let sub = context.subcontext(rows: active, reserving: 1)    // keeps one call for Tweedie
-        let subNoise = try noise.derived(stream: RandomStreamID.samplerNoise, sampleIndices: active.map { context.sampleIndices[$0] })
-        let moved = try integrator.integrate(model, from: x.gatherRows(active), sigma: active.map { sigma[$0] },
-                                             to: tweedieSigma, noise: subNoise, context: sub)
-        try context.absorb(sub, rows: active, part: "integrator")
-        var out = x
-        out.scatterRows(active, from: moved)
+    public var x: Tensor {
+        get {
+            guard let inner, !isFinished else { return waiting }
+            var out = waiting
+            out.scatterRows(active, from: inner.x)
+            return out
+        }
+        set {
+            waiting = newValue
+            if !isFinished, var run = inner {
+                run.x = newValue.gatherRows(active)
+                inner = run
+            }
+        }
+    }
+
+    public var sigma: [Double] {
+        if isFinished { return Array(repeating: 0, count: waiting.rows) }
+        var out = handoffSigma
+        if let inner { for (k, r) in active.enumerated() { out[r] = inner.sigma[k] } }
         return out
+    }
+
+    public var plannedSteps: Int? { inner.map { $0.plannedSteps.map { $0 + 1 } } ?? 1 }
+
+    public mutating func step() throws -> SamplingStep {
+        let i = stepsTaken
+        stepsTaken += 1
+        if var run = inner, !run.isFinished {
+            let before = sigma
+            let step = try run.step()
+            inner = run
+            if run.isFinished {
+                try context.absorb(sub, rows: active, part: "integrator")
+                waiting.scatterRows(active, from: run.x)
+            }
+            return SamplingStep(index: i, sigma: before, sigmaNext: sigma, denoised: step.denoised)
+        }
+        let before = sigma
+        context.part = "tweedie"
+        defer { context.part = nil }
+        let denoised = try context.denoise(model, waiting, sigma: tweedieSigma)   // x + σ²·score(x; σ)
+        try context.endStep(denoised, sigma: 0, denoised: denoised)
+        waiting = denoised
+        isFinished = true
+        return SamplingStep(index: i, sigma: before, sigmaNext: sigma, denoised: denoised)
     }
 }

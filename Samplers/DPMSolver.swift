@@ -13,60 +13,95 @@ import ScoreKitCore
 ///     x_{i+1} = (σ_{i+1}/σ_i)·x_i + (1 − e^{−h})·D'
 ///
 /// (VE form). The first step and the last, to σ = 0 (`x ← D_{N−1}`), use `D' = D_i`. NFE = steps.
-public struct DPMSolverPlusPlus: Integrator {
-    public static let descriptor = SamplerDescriptor(
+public struct DPMSolverPlusPlus: Integrator, Equatable {
+    /// σ levels before the final step to 0; nil: 20, or the most an NFE budget allows.
+    /// Ignored by a custom schedule, which has its own count.
+    public var steps: Int?
+    /// The σ's visited.
+    public var schedule: NoiseSchedule
+
+    /// A solver; see the properties.
+    public init(steps: Int? = nil, schedule: NoiseSchedule = .karras()) {
+        self.steps = steps
+        self.schedule = schedule
+    }
+
+    public static let declaration = SamplerDeclaration<DPMSolverPlusPlus>(
         name: "dpm-solver++",
         summary: "DPM-Solver++(2M): second-order multistep exponential integrator of the probability-flow ODE",
         reference: "Lu, Zhou, Bao, Chen, Li & Zhu, DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models, 2022",
-        keys: [SamplerKey("steps", .integer(1...100_000), default: "20", help: "σ levels before the final step to σ = 0")]
-            + ScheduleKeys.all,
-        nfeRule: "NFE = steps; --nfe N sets steps = N")
+        nfeRule: "NFE = steps; --nfe N sets steps = N",
+        base: DPMSolverPlusPlus(),
+        options: [.integer("steps", \.steps, in: 1...100_000, auto: "20, or the most --nfe allows",
+                           help: "σ levels before the final step to σ = 0", when: { $0.schedule.kind != .custom })]
+            + NoiseSchedule.options.map { $0.lifted(\.schedule) })
 
-    public let options: SamplerOptions
-    let levels: NoiseLevels
+    var stepCount: Int { steps ?? 20 }
+    var levelCount: Int { schedule.count(steps: stepCount) }
 
-    public init(options: SamplerOptions) throws {
-        self.options = options
-        levels = try NoiseLevels(options, steps: options.int("steps"), sampler: Self.descriptor.name)
+    public func validated() throws -> Self {
+        try schedule.validate(steps: stepCount, sampler: name)
+        return self
     }
 
-    /// The σ's `sample` visits before its final step to 0.
-    public var sigmas: [Double] { levels.sampleSigmas }
-    public var plannedNFE: Int? { sigmas.count }
-    public var plannedIntegrationNFE: Int? { max(sigmas.count - 1, 1) }
-
-    public func fitted(toNFE nfe: Int) throws -> DPMSolverPlusPlus {
-        try fittedSteps(toNFE: nfe) { $0 }
+    public func resolved(for model: any Denoiser) -> Self {
+        Self(steps: stepCount, schedule: schedule.resolved(modelRange: model.sigmaRange))
     }
 
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        let x = try run(model, sigmas[0] * z, along: .shared(sigmas, rows: z.rows), context: context,
-                        totalSteps: sigmas.count)
-        let sigma = sigmas[sigmas.count - 1]
-        try context.beginStep(sigmas.count - 1, of: sigmas.count, sigma: sigma)
-        let denoised = try context.denoise(model, x, sigma: sigma)       // the step to σ = 0
-        try context.endStep(denoised, sigma: 0)
-        return denoised
-    }
+    public var plannedNFE: Int? { levelCount }
+    public var plannedIntegrationNFE: Int? { max(levelCount - 1, 1) }
 
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        let points = max(sigmas.count, 2)
-        return try integrateRows(x, from: sigma, to: sigmaEnd, schedule: { levels.sigmas(count: points, from: $0, to: $1) }) {
-            try run(model, $0, along: $1, context: context, totalSteps: points - 1)
+    public func fitted(toNFE budget: Int) throws -> Self {
+        guard schedule.kind != .custom else {
+            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: { $0 }) { _ in self }
         }
+        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: { $0 }) { Self(steps: $0, schedule: schedule) }
     }
 
-    /// The steps between consecutive points of each row's schedule.
-    private func run(_ model: any Denoiser, _ start: Tensor, along schedules: RowSchedules,
-                     context: SamplingContext, totalSteps: Int) throws -> Tensor {
-        var x = start
-        var previous: (denoised: Tensor, h: [Double])?
-        for i in 0..<(schedules.points - 1) {
-            let sigma = schedules.column(i), sigmaNext = schedules.column(i + 1)
-            try context.beginStep(i, of: totalSteps, sigma: sigma[0])
-            let denoised = try context.denoise(model, x, sigma: sigma, rows: schedules.rows)
+    /// The σ's `sample` visits for `model` before its final step to 0.
+    public func sigmas(for model: any Denoiser) -> [Double] {
+        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
+    }
+
+    public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
+                        context: SamplingContext) throws -> DPMSolverRun {
+        let sigmas = sigmas(for: model)
+        return DPMSolverRun(model: model, x: sigmas[0] * z, schedules: .shared(sigmas + [0], rows: z.rows), context: context)
+    }
+
+    public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
+                                batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> DPMSolverRun {
+        let levels = schedule.levels(steps: stepCount, modelRange: model.sigmaRange)
+        let points = max(levelCount, 2)
+        return DPMSolverRun(model: model, x: x, schedules: RowSchedules(rows: batchRows, sigmas: sigma.map {
+            levels.sigmas(count: points, from: $0, to: sigmaEnd)
+        }), context: context)
+    }
+}
+
+/// A run of `DPMSolverPlusPlus`: one step per σ interval; the previous step's denoised
+/// estimate and log-σ step are the multistep history. A step to σ = 0 lands on `D_i`.
+public struct DPMSolverRun: SamplingRun {
+    let model: any Denoiser
+    public var x: Tensor
+    let schedules: RowSchedules
+    let context: SamplingContext
+    /// The previous step's `D` and `h`, once there is one.
+    var previous: (denoised: Tensor, h: [Double])?
+    public private(set) var stepsTaken = 0
+
+    public var sigma: [Double] { schedules.column(stepsTaken) }
+    public var plannedSteps: Int? { schedules.points - 1 }
+    public var isFinished: Bool { stepsTaken == schedules.points - 1 }
+
+    public mutating func step() throws -> SamplingStep {
+        let i = stepsTaken
+        let sigma = schedules.column(i), sigmaNext = schedules.column(i + 1)
+        try context.beginStep(i, of: schedules.points - 1, sigma: sigma[0])
+        let denoised = try context.denoise(model, x, sigma: sigma, rows: schedules.rows)
+        if sigmaNext.allSatisfy({ $0 == 0 }) {
+            x = denoised                                  // the step to σ = 0
+        } else {
             let h = zip(sigma, sigmaNext).map { log($0 / $1) }
             var d = denoised
             if let previous {
@@ -75,8 +110,9 @@ public struct DPMSolverPlusPlus: Integrator {
             }
             x = Tensor.combination([(.perRow(zip(sigmaNext, sigma).map { $0 / $1 }), x), (.perRow(h.map { -expm1(-$0) }), d)])
             previous = (denoised, h)
-            try context.endStep(x, sigma: sigmaNext)
         }
-        return x
+        try context.endStep(x, sigma: sigmaNext, denoised: denoised)
+        stepsTaken += 1
+        return SamplingStep(index: i, sigma: sigma, sigmaNext: sigmaNext, denoised: denoised)
     }
 }

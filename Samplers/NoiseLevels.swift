@@ -1,47 +1,19 @@
 import Foundation
 import ScoreKitCore
 
-/// The σ schedules of the samplers that step directly in σ (Euler, Heun, DPM-Solver++), chosen
-/// with the `schedule` key. All in Float64.
-///
-/// | `schedule` | σ's `sample` visits (N = steps) | reads |
-/// |---|---|---|
-/// | `karras` | `(σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ` (Karras et al. 2022, eq. 5) | sigma_min, sigma_max, rho |
-/// | `ve` | `σ_min·(σ_max/σ_min)^t`, t uniform from 1 to 1e-5 (score_sde's VE grid) | sigma_min, sigma_max |
-/// | `vp` | continuous VP (β 0.1…20): `σ(t) = √(1/ᾱ(t) − 1)`, t uniform from 1 to 1e-3 | — |
-/// | `discrete` | `σ_t = √((1−ᾱ_t)/ᾱ_t)` of the DDPM table at the `spacing`'s timesteps | spacing, betas, T |
-///
-/// `sample` starts from the first level (the prior `σ_0·z`) and ends with the sampler's own
-/// step to σ = 0. `integrate` lays the same kind over each row's own range `[σ_end, σ_r]`:
-/// karras with σ_min = σ_end and σ_max = σ_r; ve geometric between them; vp uniform in VP time
-/// between `t(σ_r)` and `t(σ_end)`; discrete the spacing's pattern of timesteps stretched over
-/// the fractional timesteps of σ_r and σ_end (log-σ interpolation of the table).
+/// The σ's of one configured schedule: those `sample` visits, and the same kind laid over any
+/// other range (for `integrate`). Made by `NoiseSchedule.levels(steps:modelRange:)`.
 struct NoiseLevels: Sendable {
     /// The σ's `sample` visits, descending, all > 0 (its final step to 0 is the sampler's).
     let sampleSigmas: [Double]
     /// Lays the same kind of schedule over a range.
     private let rule: any NoiseLevelRule
 
-    /// The schedule the options describe (keys of `ScheduleKeys.all`) for `steps` levels.
-    init(_ options: SamplerOptions, steps: Int, sampler: String) throws {
-        let kind = options["schedule"]
-        guard let make = Self.kinds[kind] else { preconditionFailure("unknown schedule \(kind)") }
-        self.init(rule: try make(options, steps, sampler))
-    }
-
     /// The schedule of one rule.
     init(rule: any NoiseLevelRule) {
         self.rule = rule
         sampleSigmas = rule.sampleSigmas
     }
-
-    /// The schedule kinds by name.
-    static let kinds: [String: @Sendable (SamplerOptions, Int, String) throws -> any NoiseLevelRule] = [
-        "karras": { o, n, s in try KarrasRule(steps: n, range: sigmaRange(o, sampler: s), rho: o.double("rho")) },
-        "ve": { o, n, s in try GeometricRule(steps: n, range: sigmaRange(o, sampler: s)) },
-        "vp": { _, n, _ in VPTimeRule(steps: n) },
-        "discrete": { o, n, s in try DiscreteRule(steps: n, options: o, sampler: s) },
-    ]
 
     /// The levels row by row: `points` σ's from `hi` down to `lo` (hi > lo > 0), with the
     /// first exactly `hi` and the last exactly `lo`.
@@ -52,28 +24,13 @@ struct NoiseLevels: Sendable {
         out[points - 1] = lo
         return out
     }
-
-    private static func sigmaRange(_ options: SamplerOptions, sampler: String) throws -> ClosedRange<Double> {
-        let lo = options.double("sigma_min"), hi = options.double("sigma_max")
-        guard lo < hi else {
-            throw SamplerSpecError.invalidCombination(sampler: sampler, reason: "sigma_min=\(canonicalNumber(lo)) must be below sigma_max=\(canonicalNumber(hi))")
-        }
-        return lo...hi
-    }
 }
 
-/// The keys that choose a σ schedule.
-enum ScheduleKeys {
-    static let schedule = SamplerKey("schedule", .choice(["karras", "ve", "vp", "discrete"]), default: "karras",
-                                     help: "σ schedule: karras (EDM), ve (geometric), vp (continuous VP time), discrete (DDPM table)")
-    static let sigmaMin = SamplerKey("sigma_min", .real(1e-6...1e6), default: "0.002", help: "smallest σ > 0 (karras, ve)")
-    static let sigmaMax = SamplerKey("sigma_max", .real(1e-6...1e6), default: "80", help: "largest σ, the prior's (karras, ve)")
-    static let rho = SamplerKey("rho", .real(0.01...100), default: "7", help: "karras: ρ, how the steps crowd towards sigma_min")
-    static let spacing = SamplerKey("spacing", .choice(TimestepSpacing.allCases.map(\.rawValue)), default: "linspace",
-                                    help: "discrete: how the timesteps are picked from the T of the table")
-
-    /// Every schedule key, in spec order.
-    static let all = [schedule, sigmaMin, sigmaMax, rho, spacing, DiscreteVPKeys.betas, DiscreteVPKeys.trainSteps]
+extension NoiseSchedule {
+    /// The levels for `steps` σ's (a custom list: its own), the σ range resolved against `modelRange`.
+    func levels(steps: Int, modelRange: ClosedRange<Double>) -> NoiseLevels {
+        NoiseLevels(rule: rule(steps: steps, modelRange: modelRange))
+    }
 }
 
 /// One kind of σ schedule with its parameters and step count.
@@ -89,7 +46,7 @@ struct KarrasRule: NoiseLevelRule {
     let sampleSigmas: [Double]
     let rho: Double
 
-    init(steps: Int, range: ClosedRange<Double>, rho: Double) throws {
+    init(steps: Int, range: ClosedRange<Double>, rho: Double) {
         self.rho = rho
         sampleSigmas = SigmaSchedule.karras(count: steps, sigmaMin: range.lowerBound, sigmaMax: range.upperBound, rho: rho)
     }
@@ -103,7 +60,7 @@ struct KarrasRule: NoiseLevelRule {
 struct GeometricRule: NoiseLevelRule {
     let sampleSigmas: [Double]
 
-    init(steps: Int, range: ClosedRange<Double>) throws {
+    init(steps: Int, range: ClosedRange<Double>) {
         sampleSigmas = SigmaSchedule.geometric(count: steps, sigmaMin: range.lowerBound, sigmaMax: range.upperBound)
     }
 
@@ -136,15 +93,6 @@ struct DiscreteRule: NoiseLevelRule {
     let timesteps: [Int]
     var sampleSigmas: [Double] { timesteps.map { table.sigma(atTime: Double($0)) } }
 
-    init(steps: Int, options: SamplerOptions, sampler: String) throws {
-        let schedule = DiscreteVPSchedule(betas: options.choice("betas"), trainSteps: options.int("T"))
-        guard steps <= schedule.trainSteps else {
-            throw SamplerSpecError.invalidCombination(sampler: sampler, reason: "schedule=discrete: steps=\(steps) exceeds T=\(schedule.trainSteps)")
-        }
-        let spacing: TimestepSpacing = options.choice("spacing")
-        self.init(table: DiscreteSigmaTable(schedule), timesteps: spacing.timesteps(steps: steps, trainSteps: schedule.trainSteps))
-    }
-
     init(table: DiscreteSigmaTable, timesteps: [Int]) {
         self.table = table
         self.timesteps = timesteps
@@ -163,6 +111,19 @@ struct DiscreteRule: NoiseLevelRule {
             return SigmaSchedule.timeUniform(count: points, from: 1, to: 0)
         }
         return timesteps.map { (Double($0) - last) / (first - last) }
+    }
+}
+
+/// A given list of σ's; over another range, its pattern in log σ stretched over that range.
+struct PatternRule: NoiseLevelRule {
+    let sampleSigmas: [Double]
+
+    func sigmas(count points: Int, from hi: Double, to lo: Double) -> [Double] {
+        let first = log(sampleSigmas[0]), last = log(sampleSigmas[sampleSigmas.count - 1])
+        guard sampleSigmas.count == points, first > last else {
+            return SigmaSchedule.geometric(count: points, sigmaMin: lo, sigmaMax: hi, epsilon: 0)
+        }
+        return sampleSigmas.map { s in exp(log(lo) + (log(s) - last) / (first - last) * (log(hi) - log(lo))) }
     }
 }
 

@@ -22,32 +22,58 @@ import ScoreKitCore
 /// NFE per sample = the evaluations it made: 1 (start) + 1 (probe) + 6 per attempted step.
 /// Under an NFE budget, a sample whose next attempt would not fit stops where it is and takes
 /// its Tweedie step there (with the evaluation it already has).
-public struct RK45: Integrator {
-    public static let descriptor = SamplerDescriptor(
+///
+/// As a `SamplingRun`, step 0 evaluates D at the start and probes the first step size; each
+/// later step is one attempt (accepted or rejected per row); the step that leaves no row
+/// running also takes the final step (Tweedie for `sample`; for an integration, a first-order
+/// exponential step to σ_end with the D it has). Changing `x` between steps costs one more call
+/// per row: D is evaluated again at the new state.
+public struct RK45: Integrator, Equatable {
+    /// The tolerances of each step.
+    public var rtol: Double, atol: Double
+    /// Where the integration stops and the Tweedie step is taken, and where it starts (prior
+    /// σ_max·z); nil: the model's σ range, else 0.002 and 80.
+    public var sigmaMin: Double?, sigmaMax: Double?
+
+    /// A solver; see the properties.
+    public init(rtol: Double = 1e-5, atol: Double = 1e-5, sigmaMin: Double? = nil, sigmaMax: Double? = nil) {
+        self.rtol = rtol
+        self.atol = atol
+        self.sigmaMin = sigmaMin
+        self.sigmaMax = sigmaMax
+    }
+
+    public static let declaration = SamplerDeclaration<RK45>(
         name: "rk45",
         summary: "probability-flow ODE, adaptive Dormand–Prince 5(4) per sample, then a Tweedie step",
         reference: "Song et al., Score-Based Generative Modeling through SDEs, ICLR 2021 (ODE sampler); Dormand & Prince 1980",
-        keys: [
-            SamplerKey("rtol", .real(1e-12...1), default: "1e-05", help: "relative tolerance of each step"),
-            SamplerKey("atol", .real(1e-12...1), default: "1e-05", help: "absolute tolerance of each step"),
-            SamplerKey("sigma_min", .real(1e-6...1e6), default: "0.002", help: "where the integration stops and the Tweedie step is taken"),
-            SamplerKey("sigma_max", .real(1e-6...1e6), default: "80", help: "where it starts (prior σ_max·z)"),
-        ],
-        nfeRule: "adaptive: NFE = calls made (1 + 1 probe + 6 per attempted step; the Tweedie step reuses the last); --nfe N caps each sample, which stops early")
+        nfeRule: "adaptive: NFE = calls made (1 + 1 probe + 6 per attempted step; the Tweedie step reuses the last); --nfe N caps each sample, which stops early",
+        base: RK45(),
+        options: [
+            .real("rtol", \.rtol, in: 1e-12...1, help: "relative tolerance of each step"),
+            .real("atol", \.atol, in: 1e-12...1, help: "absolute tolerance of each step"),
+            .real("sigma_min", \.sigmaMin, in: 1e-6...1e6, auto: "the model's σ range, else 0.002",
+                  help: "where the integration stops and the Tweedie step is taken"),
+            .real("sigma_max", \.sigmaMax, in: 1e-6...1e6, auto: "the model's σ range, else 80", help: "where it starts (prior σ_max·z)"),
+        ])
 
-    public let options: SamplerOptions
-    /// The step tolerances (`rtol`, `atol`) and the noise range integrated (`sigma_min`, `sigma_max`).
-    public let rtol: Double, atol: Double, sigmaMin: Double, sigmaMax: Double
+    /// The σ range used with `model`: the set ends, the rest from the model or EDM's defaults.
+    func range(for model: any Denoiser) -> (lo: Double, hi: Double) {
+        let schedule = NoiseSchedule.ve(sigmaMin: sigmaMin, sigmaMax: sigmaMax).resolved(modelRange: model.sigmaRange)
+        return (schedule.sigmaMin!, schedule.sigmaMax!)
+    }
 
-    public init(options: SamplerOptions) throws {
-        self.options = options
-        rtol = options.double("rtol")
-        atol = options.double("atol")
-        sigmaMin = options.double("sigma_min")
-        sigmaMax = options.double("sigma_max")
-        guard sigmaMin < sigmaMax else {
-            throw SamplerSpecError.invalidCombination(sampler: Self.descriptor.name, reason: "sigma_min=\(canonicalNumber(sigmaMin)) must be below sigma_max=\(canonicalNumber(sigmaMax))")
+    public func validated() throws -> Self {
+        let lo = sigmaMin ?? NoiseSchedule.defaultRange.lowerBound, hi = sigmaMax ?? NoiseSchedule.defaultRange.upperBound
+        guard lo < hi else {
+            throw SamplerSpecError.invalidCombination(sampler: name, reason: "sigma_min=\(canonicalNumber(lo)) must be below sigma_max=\(canonicalNumber(hi))")
         }
+        return self
+    }
+
+    public func resolved(for model: any Denoiser) -> Self {
+        let (lo, hi) = range(for: model)
+        return RK45(rtol: rtol, atol: atol, sigmaMin: lo, sigmaMax: hi)
     }
 
     public var plannedNFE: Int? { nil }
@@ -56,50 +82,100 @@ public struct RK45: Integrator {
     /// Adaptive: the budget is enforced during the run (samples stop early), so any budget fits.
     public func fitted(toNFE nfe: Int) throws -> RK45 { self }
 
-    public func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                       context: SamplingContext) throws -> Tensor {
-        let solution = try solve(model, sigmaMax * z, along: .shared([sigmaMax, sigmaMin], rows: z.rows),
-                                 reserve: 0, context: context)
-        try context.endStep(solution.denoised, sigma: 0)
-        return solution.denoised
+    public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
+                        context: SamplingContext) throws -> RK45Run {
+        let (lo, hi) = range(for: model)
+        return RK45Run(sampler: self, model: model, rows: RK45Rows(start: hi * z, schedules: .shared([hi, lo], rows: z.rows)),
+                       end: .tweedie, context: context)
     }
 
-    /// Integrates each row from its σ to `sigmaEnd`, leaving room in the budget for the caller's
-    /// final call. A row stopped early by the budget is carried to `sigmaEnd` by a first-order
-    /// exponential step with the denoiser value it has: `x ← (σ_end/σ)·x + (1 − σ_end/σ)·D`.
-    public func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                          noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        try integrateRows(x, from: sigma, to: sigmaEnd, schedule: { [$0, $1] }) { x, schedules in
-            let s = try solve(model, x, along: schedules, reserve: 1, context: context)
-            let ratio = s.sigma.map { sigmaEnd / $0 }
-            return Tensor.combination([(.perRow(ratio), s.x), (.perRow(ratio.map { 1 - $0 }), s.denoised)])
+    public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
+                                batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> RK45Run {
+        RK45Run(sampler: self, model: model, rows: RK45Rows(start: x, schedules: RowSchedules(rows: batchRows, sigmas: sigma.map { [$0, sigmaEnd] })),
+                end: .carry(sigmaEnd), context: context)
+    }
+}
+
+/// A run of `RK45`; see `RK45` for what a step is.
+public struct RK45Run: SamplingRun {
+    /// How the run ends: a Tweedie step to σ = 0 (`sample`), or carried to σ_end with one
+    /// first-order step from where each row stopped (an integration, leaving one call in the
+    /// budget for the caller's final step).
+    enum End { case tweedie, carry(Double) }
+
+    let sampler: RK45
+    let model: any Denoiser
+    var rows: RK45Rows
+    let end: End
+    let context: SamplingContext
+    public private(set) var stepsTaken = 0
+    public private(set) var isFinished = false
+    /// Whether `x` was changed since D was last evaluated.
+    private var stale = false
+
+    init(sampler: RK45, model: any Denoiser, rows: RK45Rows, end: End, context: SamplingContext) {
+        self.sampler = sampler
+        self.model = model
+        self.rows = rows
+        self.end = end
+        self.context = context
+    }
+
+    private var reserve: Int { if case .carry = end { 1 } else { 0 } }
+
+    public var x: Tensor {
+        get { rows.x }
+        set { rows.x = newValue; stale = true }
+    }
+    public var sigma: [Double] { isFinished && reserve == 0 ? Array(repeating: 0, count: rows.x.rows) : rows.sigma }
+    public var plannedSteps: Int? { nil }
+
+    public mutating func step() throws -> SamplingStep {
+        let before = rows.sigma, i = stepsTaken
+        if i == 0 {
+            try context.beginStep(0, of: 1, sigma: rows.schedules.sigmas[0][0])
+            rows.denoised = try context.denoise(model, rows.x, sigma: rows.sigma, rows: rows.schedules.rows)
+            let (budget, used, calls) = (context.budget, context.nfe, 7 + reserve)
+            try rows.chooseFirstSteps(model, rtol: sampler.rtol, atol: sampler.atol, context: context) { row in
+                budget.map { used[row] + calls <= $0 } ?? true
+            }
+        } else {
+            try context.beginStep(i, of: rows.estimatedSteps(after: i), sigma: rows.sigma[rows.running[0]])
+            if stale { try reevaluate() }
+            try rows.attempt(model, rtol: sampler.rtol, atol: sampler.atol, context: context)
+            try context.endStep(rows.x, sigma: rows.sigma, denoised: rows.denoised)
+        }
+        stepsTaken += 1
+        rows.running = rows.running.filter { room(for: 6 + reserve, rows.schedules.batchRow($0)) }
+        if rows.running.isEmpty { try finish() }
+        return SamplingStep(index: i, sigma: before, sigmaNext: sigma, denoised: rows.denoised)
+    }
+
+    /// D again at the running rows' states, after `x` was changed.
+    private mutating func reevaluate() throws {
+        let running = rows.running
+        let d = try context.denoise(model, rows.x.gatherRows(running), sigma: running.map { rows.sigma[$0] },
+                                    rows: running.map(rows.schedules.batchRow))
+        rows.denoised.scatterRows(running, from: d)
+        stale = false
+    }
+
+    /// The final step: Tweedie's `D(x; σ_min)` (the last evaluation), or each row carried to
+    /// σ_end by `x ← (σ_end/σ)·x + (1 − σ_end/σ)·D`.
+    private mutating func finish() throws {
+        isFinished = true
+        switch end {
+        case .tweedie:
+            rows.x = rows.denoised
+            try context.endStep(rows.x, sigma: 0)
+        case .carry(let sigmaEnd):
+            let ratio = rows.sigma.map { sigmaEnd / $0 }
+            rows.x = Tensor.combination([(.perRow(ratio), rows.x), (.perRow(ratio.map { 1 - $0 }), rows.denoised)])
+            rows.sigma = Array(repeating: sigmaEnd, count: rows.x.rows)
         }
     }
 
-    /// Where each row stopped: its state, σ there, and `D(x; σ)`.
-    struct Solution { var x: Tensor, denoised: Tensor, sigma: [Double] }
-
-    /// Each row from `schedules.sigmas[k][0]` to `[1]` (shared end), with its own step size.
-    /// `reserve`: calls to leave in the budget after stopping.
-    func solve(_ model: any Denoiser, _ start: Tensor, along schedules: RowSchedules, reserve: Int,
-               context: SamplingContext) throws -> Solution {
-        var rows = RK45Rows(start: start, schedules: schedules)
-        try context.beginStep(0, of: 1, sigma: schedules.sigmas[0][0])
-        rows.denoised = try context.denoise(model, start, sigma: rows.sigma, rows: schedules.rows)
-        try rows.chooseFirstSteps(model, rtol: rtol, atol: atol, context: context) { room(for: 7 + reserve, $0, context) }
-        var attempt = 1
-        while true {
-            rows.running = rows.running.filter { room(for: 6 + reserve, schedules.batchRow($0), context) }
-            if rows.running.isEmpty { break }
-            try context.beginStep(attempt, of: rows.estimatedSteps(after: attempt), sigma: rows.sigma[rows.running[0]])
-            try rows.attempt(model, rtol: rtol, atol: atol, context: context)
-            try context.endStep(rows.x, sigma: rows.sigma)
-            attempt += 1
-        }
-        return Solution(x: rows.x, denoised: rows.denoised, sigma: rows.sigma)
-    }
-
-    private func room(for calls: Int, _ batchRow: Int, _ context: SamplingContext) -> Bool {
+    private func room(for calls: Int, _ batchRow: Int) -> Bool {
         context.budget.map { context.nfe[batchRow] + calls <= $0 } ?? true
     }
 }

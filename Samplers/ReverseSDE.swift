@@ -88,14 +88,17 @@ struct AncestralPredictor: ReverseSDEPredictor {
     }
 }
 
-/// The predictors by the name specs use.
-enum ReverseSDEPredictors {
-    static let names = ["reverse-diffusion", "euler-maruyama", "ancestral"]
-    static let byName: [String: any ReverseSDEPredictor] = [
-        "reverse-diffusion": ReverseDiffusionPredictor(),
-        "euler-maruyama": EulerMaruyamaPredictor(),
-        "ancestral": AncestralPredictor(),
-    ]
+/// The predictor of a reverse-SDE sampler (the `predictor` key).
+public enum ReverseSDEPredictorKind: String, Sendable, CaseIterable {
+    case reverseDiffusion = "reverse-diffusion", eulerMaruyama = "euler-maruyama", ancestral
+
+    var rule: any ReverseSDEPredictor {
+        switch self {
+        case .reverseDiffusion: ReverseDiffusionPredictor()
+        case .eulerMaruyama: EulerMaruyamaPredictor()
+        case .ancestral: AncestralPredictor()
+        }
+    }
 }
 
 /// How a Langevin corrector step `x ← x + h·score + √(2h)·z` picks h for each row, given
@@ -127,117 +130,109 @@ struct NoiseLevelStepRule: CorrectorStepRule {
     }
 }
 
-/// The corrector step rules by the name specs use.
-enum CorrectorStepRules {
-    static let names = ["langevin", "ald"]
-    static let byName: [String: any CorrectorStepRule] = ["langevin": SignalToNoiseStepRule(), "ald": NoiseLevelStepRule()]
+/// How the Langevin corrector sizes its step (the `corrector` key).
+public enum CorrectorStepKind: String, Sendable, CaseIterable {
+    /// score_sde's `LangevinCorrector`: `h = 2r(snr·‖z‖/‖score‖)²` per sample.
+    case langevin
+    /// score_sde's `AnnealedLangevinDynamics`: `h = 2r(snr·s·σ)²`.
+    case ald
+
+    var rule: any CorrectorStepRule {
+        switch self {
+        case .langevin: SignalToNoiseStepRule()
+        case .ald: NoiseLevelStepRule()
+        }
+    }
 }
 
-/// A reverse-SDE run: process, grid, predictor and Langevin corrector. Every sampler of the
-/// family (and its `Integrator` conformance) goes through `run`.
-public struct ReverseSDERun: Sendable {
+/// A run of `ReverseSDESampler`, in the process's own coordinates `x = s(t)·x_VE`: at each
+/// time point the corrector steps, then the predictor step to the next point (with
+/// `removeNoise`, the last predictor step goes to the data and keeps its mean). Row r's points
+/// are `tStart[r] + (tEnd − tStart[r])·i/intervals`; `tStart` has one entry when all rows share it.
+public struct ReverseSDERun: SamplingRun {
     let process: any NoiseProcess
-    /// N: time points of `sample` (t from 1 to eps); the number of steps of `integrate`.
-    let steps: Int
-    let eps: Double
     let predictor: any ReverseSDEPredictor
-    /// Langevin corrector steps before each predictor step, their step rule and signal-to-noise ratio.
     let correctors: Int
     let corrector: any CorrectorStepRule
     let snr: Double
+    let tStart: [Double], tEnd: Double
+    let intervals: Int
+    let removeNoise: Bool
+    /// The context's batch rows of the stepped rows (nil: all, in order).
+    let batchRows: [Int]?
+    let model: any Denoiser
+    /// The state in the process's coordinates.
+    var state: Tensor
+    let noise: any NoiseSource
+    let context: SamplingContext
+    public private(set) var stepsTaken = 0
 
-    /// The prior at t = 1 from standard-normal z: VE `σ_max·z`, VP and sub-VP `z`.
-    let priorScale: Double
+    public var plannedSteps: Int? { intervals + (removeNoise ? 1 : 0) }
+    public var isFinished: Bool { stepsTaken == plannedSteps! }
 
-    /// Denoiser calls per sample of `sample` and of `integrate`.
-    var nfe: Int { nfe(steps: steps) }
-    /// Denoiser calls per sample with `steps` time points: one predictor call and
-    /// `correctors` corrector calls at each.
-    func nfe(steps: Int) -> Int { steps * (correctors + 1) }
-
-    /// From the prior down t = 1 … eps over `steps` points; the last point's predictor step goes
-    /// to the data (σ = 0) and its mean, without noise, is the result.
-    func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
-                context: SamplingContext) throws -> Tensor {
-        try run(model, priorScale * z, from: [1], to: eps, intervals: steps - 1, removeNoise: true,
-                noise: noise, context: context)
+    private func time(_ t0: Double, _ i: Int) -> Double {
+        intervals == 0 ? t0 : t0 + (tEnd - t0) * Double(i) / Double(intervals)
     }
 
-    /// Each row from its own σ down to `sigmaEnd` in `steps` steps; the VE state at `sigmaEnd`.
-    func integrate(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
-                   noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        guard sigma.count == x.rows else {
-            throw SamplingError.invalidInput("integrate: \(sigma.count) starting σ's for \(x.rows) rows")
-        }
-        guard sigmaEnd > 0 else { throw SamplingError.invalidInput("integrate: σ_end must be positive, got \(sigmaEnd)") }
-        if let r = sigma.firstIndex(where: { !($0 >= sigmaEnd) }) {
-            throw SamplingError.invalidInput("integrate: row \(r) starts at σ = \(sigma[r]), below σ_end = \(sigmaEnd)")
-        }
-        let tStart = sigma.map(process.time(atSigma:)), tEnd = process.time(atSigma: sigmaEnd)
-        let start = x.scalingRows(by: tStart.map(process.scale(at:)))
-        let end = try run(model, start, from: tStart, to: tEnd, intervals: steps, removeNoise: false,
-                          noise: noise, context: context)
-        return (1 / process.scale(at: tEnd)) * end
+    /// Each row's (σ, s) now: after the noise-removing step, (0, 1).
+    private var levels: [(sigma: Double, scale: Double)] {
+        let now = isFinished && removeNoise ? [(0.0, 1.0)]
+            : tStart.map { t0 in (process.sigma(at: time(t0, stepsTaken)), process.scale(at: time(t0, stepsTaken))) }
+        return now.count == 1 ? Array(repeating: now[0], count: state.rows) : now
     }
 
-    /// The loop: at each point the corrector steps, then the predictor step to the next point
-    /// (or, with `removeNoise`, a last predictor step to the data, keeping its mean). Row r's
-    /// points are `tStart[r] + (tEnd − tStart[r])·i/intervals`; `tStart` has one entry when all
-    /// rows share it.
-    private func run(_ model: any Denoiser, _ start: Tensor, from tStart: [Double], to tEnd: Double,
-                     intervals: Int, removeNoise: Bool, noise: any NoiseSource,
-                     context: SamplingContext) throws -> Tensor {
-        let points = intervals + (removeNoise ? 1 : 0)
-        func time(_ t0: Double, _ i: Int) -> Double {
-            intervals == 0 ? t0 : t0 + (tEnd - t0) * Double(i) / Double(intervals)
+    public var sigma: [Double] { levels.map(\.sigma) }
+    public var x: Tensor {
+        get { levels.allSatisfy { $0.scale == 1 } ? state : state.scalingRows(by: levels.map { 1 / $0.scale }) }
+        set { state = levels.allSatisfy { $0.scale == 1 } ? newValue : newValue.scalingRows(by: levels.map(\.scale)) }
+    }
+
+    public mutating func step() throws -> SamplingStep {
+        let i = stepsTaken, final = i == intervals
+        let geometry = tStart.map { t0 in
+            final ? SDEStep(process, toDataFrom: time(t0, i)) : SDEStep(process, from: time(t0, i), to: time(t0, i + 1))
         }
-        var x = start
-        for i in 0..<points {
-            let final = i == intervals
-            let geometry = tStart.map { t0 in
-                final ? SDEStep(process, toDataFrom: time(t0, i)) : SDEStep(process, from: time(t0, i), to: time(t0, i + 1))
-            }
-            try context.beginStep(i, of: points, sigma: geometry[0].sigma)
-            for _ in 0..<correctors {
-                x = try correct(model, x, geometry, noise: noise, context: context)
-            }
-            let score = try score(model, x, geometry, context: context)
-            let k = geometry.map(predictor.coefficients)
-            var terms: [(RowCoefficients, Tensor)] = [(rowValues(k.map(\.a)), x), (rowValues(k.map(\.b)), score)]
-            if !final { terms.append((rowValues(k.map(\.c)), try noise.normal(like: x))) }
-            x = Tensor.combination(terms)
-            try context.endStep(x, sigma: expand(geometry.map(\.sigmaNext), rows: x.rows))
+        try context.beginStep(i, of: plannedSteps!, sigma: geometry[0].sigma)
+        for _ in 0..<correctors {
+            state = try correct(state, geometry)
         }
-        return x
+        let (score, denoised) = try score(state, geometry)
+        let k = geometry.map(predictor.coefficients)
+        var terms: [(RowCoefficients, Tensor)] = [(rowValues(k.map(\.a)), state), (rowValues(k.map(\.b)), score)]
+        if !final { terms.append((rowValues(k.map(\.c)), try noise.normal(rows: batchRows, shape: state.rowShape))) }
+        state = Tensor.combination(terms)
+        let sigmaNext = expand(geometry.map(\.sigmaNext), rows: state.rows)
+        try context.endStep(state, sigma: sigmaNext, denoised: denoised)
+        stepsTaken += 1
+        return SamplingStep(index: i, sigma: expand(geometry.map(\.sigma), rows: state.rows), sigmaNext: sigmaNext,
+                            denoised: denoised)
     }
 
     /// One Langevin corrector step at t: `x ← x + h·score + √(2h)·z`, h from the step rule with
     /// `r = (s(t)/s(tNext))²`.
-    private func correct(_ model: any Denoiser, _ x: Tensor, _ geometry: [SDEStep], noise: any NoiseSource,
-                         context: SamplingContext) throws -> Tensor {
-        let score = try score(model, x, geometry, context: context)
-        let z = try noise.normal(like: x)
+    private func correct(_ x: Tensor, _ geometry: [SDEStep]) throws -> Tensor {
+        let score = try score(x, geometry).score
+        let z = try noise.normal(rows: batchRows, shape: x.rowShape)
         let r = expand(geometry.map { ($0.scale / $0.scaleNext) * ($0.scale / $0.scaleNext) }, rows: x.rows)
         let h = corrector.stepSizes(noise: z, score: score, geometry, r: r, snr: snr)
         return Tensor.combination([(1.0, x), (.perRow(h), score), (.perRow(h.map { (2 * $0).squareRoot() }), z)])
     }
 
     /// `D(x/s; σ)`: the denoiser, called in VE coordinates.
-    private func denoise(_ model: any Denoiser, _ x: Tensor, _ geometry: [SDEStep],
-                         context: SamplingContext) throws -> Tensor {
+    private func denoise(_ x: Tensor, _ geometry: [SDEStep]) throws -> Tensor {
         let sigma = expand(geometry.map(\.sigma), rows: x.rows)
-        guard geometry.contains(where: { $0.scale != 1 }) else { return try context.denoise(model, x, sigma: sigma) }
-        return try context.denoise(model, Tensor.combination([(rowValues(geometry.map { 1 / $0.scale }), x)]), sigma: sigma)
+        guard geometry.contains(where: { $0.scale != 1 }) else { return try context.denoise(model, x, sigma: sigma, rows: batchRows) }
+        return try context.denoise(model, Tensor.combination([(rowValues(geometry.map { 1 / $0.scale }), x)]), sigma: sigma,
+                                   rows: batchRows)
     }
 
-    /// The score in the process's coordinates: `(D(x/s; σ) − x/s)/(σ²·s)`. The difference is
-    /// taken before scaling: at small σ, D and x/s agree in most digits and their Float32
-    /// difference is exact, where `D/σ² − x/σ²` would lose them.
-    private func score(_ model: any Denoiser, _ x: Tensor, _ geometry: [SDEStep],
-                       context: SamplingContext) throws -> Tensor {
-        let denoised = try denoise(model, x, geometry, context: context)
+    /// The score in the process's coordinates, `(D(x/s; σ) − x/s)/(σ²·s)`, and D. The
+    /// difference is taken before scaling: at small σ, D and x/s agree in most digits and
+    /// their Float32 difference is exact, where `D/σ² − x/σ²` would lose them.
+    private func score(_ x: Tensor, _ geometry: [SDEStep]) throws -> (score: Tensor, denoised: Tensor) {
+        let denoised = try denoise(x, geometry)
         let residual = Tensor.combination([(1.0, denoised), (rowValues(geometry.map { -1 / $0.scale }), x)])
-        return Tensor.combination([(rowValues(geometry.map { 1 / ($0.sigma * $0.sigma * $0.scale) }), residual)])
+        return (Tensor.combination([(rowValues(geometry.map { 1 / ($0.sigma * $0.sigma * $0.scale) }), residual)]), denoised)
     }
 }
 

@@ -5,30 +5,34 @@ extension BuiltinModels {
     /// The trained models shipped as resources of this module, in the order `scorekit models` lists them.
     public static let trainedNames = ["moons", "swissroll", "checkerboard", "digits"]
 
-    /// The resource file of a shipped checkpoint, if present.
-    static func resourceURL(_ name: String) -> URL? {
-        Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Resources")
+    /// The resource file of a shipped checkpoint; throws `MissingResourceError` when the
+    /// resource bundle (or the file in it) is missing.
+    static func resourceURL(_ name: String) throws -> URL {
+        try ModelResources.current.url(forResource: name, withExtension: "safetensors")
     }
 
     /// The shipped checkpoint `name` (one of `trainedNames`), loaded and validated.
     public static func trainedModel(_ name: String) throws -> TrainedModel {
-        guard trainedNames.contains(name), let url = resourceURL(name) else {
-            throw ModelLoadError.unknown(name, builtins: names)
-        }
-        return try TrainedModel(contentsOf: url)
+        guard trainedNames.contains(name) else { throw ModelLoadError.unknown(name, builtins: names) }
+        return try TrainedModel(contentsOf: try resourceURL(name))
     }
 
-    /// Entries for the shipped checkpoints that are present, with a summary read from each
-    /// file's header (architecture, parameters, size, training settings).
-    static let trainedEntries: [Entry] = trainedNames.compactMap { name in
-        guard let url = resourceURL(name), let data = FileManager.default.contents(atPath: url.path),
+    /// Entries for the shipped checkpoints, with a summary read from each file's header
+    /// (architecture, parameters, size, training settings). A checkpoint whose file is missing
+    /// keeps its entry: its summary says so and loading it throws the `MissingResourceError`.
+    static let trainedEntries: [Entry] = trainedNames.map { name in
+        let load: @Sendable () throws -> LoadedModel = { try trainedModel(name).loaded(name: name) }
+        guard let url = try? resourceURL(name) else {
+            return Entry(name: name, kind: "trained", summary: "unavailable: \(ModelResources.bundleName) not found", load: load)
+        }
+        guard let data = FileManager.default.contents(atPath: url.path),
               let file = try? Safetensors(data: data, path: url.path),
               let text = file.metadata[Checkpoint.configKey],
-              let config = try? ModelConfig(json: Data(text.utf8), path: url.path) else { return nil }
-        let parameters = file.entries.map { $0.shape.reduce(1, *) }.reduce(0, +)
-        return Entry(name: name, kind: "trained", summary: summary(config, parameters: parameters, bytes: data.count)) {
-            try trainedModel(name).loaded(name: name)
+              let config = try? ModelConfig(json: Data(text.utf8), path: url.path) else {
+            return Entry(name: name, kind: "trained", summary: "unreadable checkpoint \(url.path)", load: load)
         }
+        let parameters = file.entries.map { $0.shape.reduce(1, *) }.reduce(0, +)
+        return Entry(name: name, kind: "trained", summary: summary(config, parameters: parameters, bytes: data.count), load: load)
     }
 
     /// One line: networks, size, training settings.

@@ -16,17 +16,17 @@ public struct DigitsData: Sendable {
     /// Whether each image is in the held-out set.
     public let heldOutMask: [Bool]
 
-    /// The shipped data set (parsed once).
+    /// The shipped data set (parsed once). Throws `MissingResourceError` when the resource
+    /// bundle is missing, `DigitsDataError` when the file is unreadable or damaged.
     public static func load() throws -> DigitsData {
-        if let cached = shipped { return cached }
-        throw DigitsDataError.missingResource
+        try shipped.get()
     }
 
-    private static let shipped: DigitsData? = {
-        guard let url = Bundle.module.url(forResource: "digits", withExtension: "csv", subdirectory: "Resources"),
-              let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return try? DigitsData(csv: data)
-    }()
+    private static let shipped = Result<DigitsData, any Error> {
+        let url = try ModelResources.current.url(forResource: "digits", withExtension: "csv")
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw DigitsDataError.missingResource }
+        return try DigitsData(csv: data)
+    }
 
     /// Parses the CSV form: `#` comment lines, a header, then per line 64 pixel values, a label
     /// and the held-out flag.

@@ -33,7 +33,7 @@ struct CellRunner {
         let fitted: any Sampler
         let result: SamplingResult
         do {
-            fitted = try row.sampler.fitted(toNFE: budget)
+            fitted = try row.sampler.fitted(toNFE: budget).resolved(for: model.denoiser)
             record.spec = fitted.spec
             let job = SamplingJob(sampler: fitted, model: model.denoiser, count: plan.count, seed: plan.seed,
                                   batchSize: plan.batchSize, budget: budget, noiseLevelEstimator: model.noiseLevelEstimator,

@@ -7,13 +7,6 @@ import ScoreKitSamplers
 /// per (sampler, budget) cell from the same seed and initial noise, written to one folder.
 /// `scorekit compare` builds one from its options; library users fill it in directly.
 public struct ComparisonPlan: Sendable {
-    /// The samplers compared when none are named: one per family at its defaults. The list
-    /// is filtered to what the catalog has, so a build missing a sampler still runs; adding a
-    /// sampler to ScoreKit means adding its spec here.
-    public static let defaultSamplerSpecs = [
-        "ddpm", "ddim", "euler", "heun", "heun-churn", "dpm-solver++", "rk45",
-        "reverse-diffusion", "euler-maruyama", "ancestral", "pc", "langevin", "dlg",
-    ]
     /// The NFE budgets when none are given.
     public static let defaultBudgets = [10, 20, 50, 100]
     /// Samples per cell when not given.
@@ -60,12 +53,8 @@ public struct ComparisonPlan: Sendable {
         self.shard = shard
     }
 
-    /// The default sampler specs that `catalog` has, in order.
-    public static func defaultSamplers(in catalog: SamplerCatalog) -> [String] {
-        defaultSamplerSpecs.filter { spec in
-            (try? SamplerSpec(parsing: spec)).map { catalog.names.contains($0.name) } ?? false
-        }
-    }
+    /// The samplers compared when none are given: every one `catalog` registers, in its order.
+    public static func defaultSamplers(in catalog: SamplerCatalog) -> [String] { catalog.names }
 
     /// Splits `"SPEC;SPEC;…"` (specs contain commas, so `;` separates them). Blank entries are
     /// ignored; a list with none left is an error.

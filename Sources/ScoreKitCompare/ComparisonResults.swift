@@ -1,5 +1,6 @@
 import Foundation
 import ScoreKitCore
+import ScoreKitMetrics
 
 /// Everything a comparison measured: what ran, the metrics and their noise floors, the
 /// reference solution, and one record per finished cell. `results.json` is this value.

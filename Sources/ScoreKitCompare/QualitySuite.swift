@@ -1,5 +1,6 @@
 import Foundation
 import ScoreKitCore
+import ScoreKitMetrics
 import ScoreKitModels
 
 /// The metrics a model's samples are measured with, bound to a draw of its reference data,

@@ -1,5 +1,6 @@
 import Foundation
 import ScoreKitCore
+import ScoreKitMetrics
 import ScoreKitModels
 
 /// The reference solution of a comparison: a tight-tolerance ODE solve (by default

@@ -40,10 +40,10 @@ public struct SamplerSpec: Sendable, Hashable, CustomStringConvertible {
         self.pairs = pairs
     }
 
-    /// The spec of resolved options: every key, in descriptor order.
-    public init(name: String, options: SamplerOptions) {
+    /// A spec from its parts.
+    public init(name: String, pairs: [Pair]) {
         self.name = name
-        self.pairs = options.entries.map { Pair(key: $0.key, value: $0.value) }
+        self.pairs = pairs
     }
 
     public var description: String {
@@ -51,34 +51,65 @@ public struct SamplerSpec: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A table of sampler types by name: what specs are resolved against.
+/// The samplers a spec string can name: each sampler type once, its presets by name. This is
+/// the one place a sampler is registered; `scorekit samplers`, DLG's integrators and
+/// `compare`'s default list all read it.
 public struct SamplerCatalog: Sendable {
     /// The sampler types, in the order `scorekit samplers` lists them.
     public let types: [any Sampler.Type]
 
-    /// A catalog of `types`; names must be unique.
+    /// A catalog of `types`; their preset names must be unique.
     public init(_ types: [any Sampler.Type]) {
-        precondition(Set(types.map { $0.descriptor.name }).count == types.count, "duplicate sampler names")
+        let names = types.flatMap { $0.presetNames }
+        precondition(Set(names).count == names.count, "duplicate sampler names in \(names)")
         self.types = types
     }
 
-    /// Every sampler name.
-    public var names: [String] { types.map { $0.descriptor.name } }
+    /// Every sampler name, in listing order.
+    public var names: [String] { types.flatMap { $0.presetNames } }
 
-    /// The type named `name`, or an error listing the valid names.
+    /// The names of the samplers that can start part-way down the noise scale (`Integrator`s).
+    public var integratorNames: [String] { types.filter { $0 is any Integrator.Type }.flatMap { $0.presetNames } }
+
+    /// What `scorekit samplers` prints, in listing order.
+    public var descriptions: [SamplerDescription] { types.flatMap { $0.descriptions } }
+
+    /// The description of the sampler named `name`, or an error listing the valid names.
+    public func description(of name: String) throws -> SamplerDescription {
+        guard let d = descriptions.first(where: { $0.name == name }) else {
+            throw SamplerSpecError.unknownSampler(name, valid: names)
+        }
+        return d
+    }
+
+    /// The type that has a preset named `name`, or an error listing the valid names.
     public func type(named name: String) throws -> any Sampler.Type {
-        guard let t = types.first(where: { $0.descriptor.name == name }) else {
+        guard let t = types.first(where: { $0.presetNames.contains(name) }) else {
             throw SamplerSpecError.unknownSampler(name, valid: names)
         }
         return t
     }
 
-    /// The sampler a spec string describes.
+    /// The sampler a spec string describes, validated.
     public func sampler(_ text: String) throws -> any Sampler {
-        let spec = try SamplerSpec(parsing: text)
-        let type = try type(named: spec.name)
-        let options = try type.resolve(spec.pairs.map { ($0.key, $0.value) })
-        return try type.init(options: options)
+        try sampler(SamplerSpec(parsing: text))
+    }
+
+    /// The sampler a parsed spec describes, validated.
+    public func sampler(_ spec: SamplerSpec) throws -> any Sampler {
+        try type(named: spec.name).make(preset: spec.name, pairs: spec.pairs.map { ($0.key, $0.value) },
+                                        parsing: SpecParsing(catalog: self))
+    }
+}
+
+extension Sampler {
+    /// The names of this type's presets.
+    public static var presetNames: [String] { declaration.presets.map(\.name) }
+    /// What `scorekit samplers` prints for each preset.
+    public static var descriptions: [SamplerDescription] { declaration.presets.map(\.description) }
+    /// The value a preset and its pairs describe (type-erased, for catalogs).
+    public static func make(preset: String, pairs: [(key: String, value: String)], parsing: SpecParsing) throws -> any Sampler {
+        try declaration.value(preset: preset, pairs: pairs, parsing: parsing)
     }
 }
 
@@ -92,7 +123,10 @@ public enum SamplerSpecError: Error, Equatable, CustomStringConvertible {
     case invalidCombination(sampler: String, reason: String)
     case overBudget(sampler: String, detail: String, budget: Int)
 
-    public var description: String {
+    public var description: String { describing(budgetAs: "the budget of") }
+
+    /// The message, with an NFE budget called `budget` (the tool says `--nfe`).
+    public func describing(budgetAs budgetName: String) -> String {
         switch self {
         case let .malformed(text, reason):
             "malformed sampler spec '\(text)': \(reason) (expected name or name:key=value,…)"
@@ -107,7 +141,7 @@ public enum SamplerSpecError: Error, Equatable, CustomStringConvertible {
         case let .invalidCombination(sampler, reason):
             "sampler '\(sampler)': \(reason)"
         case let .overBudget(sampler, detail, budget):
-            "sampler '\(sampler)': \(detail), more than --nfe \(budget)"
+            "sampler '\(sampler)': \(detail), more than \(budgetName) \(budget)"
         }
     }
 }

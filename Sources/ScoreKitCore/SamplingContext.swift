@@ -45,6 +45,9 @@ public final class SamplingContext {
     public var shouldStop: (@Sendable () -> Bool)?
     /// Records the state after every step when set.
     public var recorder: TrajectoryRecorder?
+    /// Called at the end of every step with the state the sampler reached (to watch a run
+    /// without owning its loop; to change the state between steps, step a `SamplingRun`).
+    public var onStep: ((TrajectoryRecorder.Frame) -> Void)?
     /// The model's noise-level estimator, for samplers that need one (DLG).
     public var noiseLevelEstimator: (any NoiseLevelEstimator)?
 
@@ -75,27 +78,34 @@ public final class SamplingContext {
         onProgress?(SamplingProgress(step: index, steps: total, sigma: sigma))
     }
 
-    /// Marks the end of a step: checks the new state is finite and records it.
-    public func endStep(_ x: Tensor, sigma: [Double]) throws {
+    /// Marks the end of a step: checks the new state is finite, records it and reports it to
+    /// `onStep`. `x` is the state in the sampler's own coordinates; `denoised`, when given, the
+    /// step's estimate of the clean data.
+    public func endStep(_ x: Tensor, sigma: [Double], denoised: Tensor? = nil) throws {
         if let r = x.firstNonFiniteRow {
             throw SamplingError.nonFinite(sampler: samplerName, step: currentStep, sigma: sigma[min(r, sigma.count - 1)],
                                           what: "state")
         }
-        recorder?.record(step: currentStep, sigma: sigma, x: x)
+        guard recorder != nil || onStep != nil else { return }
+        let frame = TrajectoryRecorder.Frame(step: currentStep, sigma: sigma, x: x, denoised: denoised)
+        recorder?.record(frame)
+        onStep?(frame)
     }
 
     /// `endStep` with every row at the same noise level.
-    public func endStep(_ x: Tensor, sigma: Double) throws {
-        try endStep(x, sigma: Array(repeating: sigma, count: x.rows))
+    public func endStep(_ x: Tensor, sigma: Double, denoised: Tensor? = nil) throws {
+        try endStep(x, sigma: Array(repeating: sigma, count: x.rows), denoised: denoised)
     }
 
     /// `model.denoise(x, sigma)`, counted: one call for each row in `rows` (all rows when nil;
     /// `x` then holds exactly the listed rows). Throws when a row would exceed the budget or
     /// the model returns NaN or infinity.
     public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: [Double], rows: [Int]? = nil) throws -> Tensor {
-        precondition(sigma.count == x.rows, "denoise: \(sigma.count) σ's for \(x.rows) rows")
+        guard sigma.count == x.rows else { throw SamplingError.invalidInput("\(samplerName): denoise got \(sigma.count) σ's for \(x.rows) rows") }
         let rows = rows ?? Array(0..<self.rows)
-        precondition(rows.count == x.rows, "denoise: \(rows.count) row indices for \(x.rows) rows")
+        guard rows.count == x.rows, rows.allSatisfy({ (0..<self.rows).contains($0) }) else {
+            throw SamplingError.invalidInput("\(samplerName): denoise got \(rows.count) row indices (within 0..<\(self.rows)) for \(x.rows) rows")
+        }
         for r in rows {
             if let budget, nfe[r] + 1 > budget {
                 throw SamplingError.budgetExceeded(sampler: samplerName, budget: budget)
@@ -213,6 +223,8 @@ public final class TrajectoryRecorder {
         public let sigma: [Double]
         /// The batch after the step.
         public let x: Tensor
+        /// The step's estimate of the clean data, when the sampler reports one.
+        public let denoised: Tensor?
     }
     /// Record every `every`-th step.
     public let every: Int
@@ -222,8 +234,8 @@ public final class TrajectoryRecorder {
     /// A recorder keeping every `every`-th step.
     public init(every: Int = 1) { self.every = max(every, 1) }
 
-    func record(step: Int, sigma: [Double], x: Tensor) {
-        if step % every == 0 { frames.append(Frame(step: step, sigma: sigma, x: x)) }
+    func record(_ frame: Frame) {
+        if frame.step % every == 0 { frames.append(frame) }
     }
 }
 

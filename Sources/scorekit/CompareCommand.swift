@@ -31,8 +31,8 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Samples per cell.")
     var count = ComparisonPlan.defaultCount
 
-    @Option(parsing: .unconditional, help: "The run seed.")
-    var seed = 0
+    @Option(parsing: .unconditional, help: "The run seed: 0…2⁶⁴−1.", transform: SeedArgument.parse)
+    var seed: UInt64 = 0
 
     @Option(help: "Output folder (created if missing; an earlier run's folder resumes it).")
     var out: String
@@ -49,6 +49,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Run only shard K of N of the cells (cell j goes to shard j mod N + 1) into the shared --out folder, without a report; a final run without --shard runs what is left and writes the report.")
     var shard: String?
 
+    @Flag(help: "Start even when the planned denoiser evaluations (cells × budget × count) exceed the limit (10¹⁰).")
+    var force = false
+
     func run() throws {
         do {
             try execute()
@@ -64,7 +67,7 @@ struct CompareCommand: ParsableCommand {
 
     /// The comparison the options describe, validated; throws before any work on bad input.
     func comparison() throws -> Comparison {
-        guard seed >= 0 else { throw CLIError("--seed must be non-negative, got \(seed)") }
+        try ModelArgument.check(model)
         let parsedShard = try shard.map { text in
             do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
         }
@@ -72,16 +75,31 @@ struct CompareCommand: ParsableCommand {
             model: model,
             samplers: try samplers.map(ComparisonPlan.parseSamplerList) ?? [],
             budgets: try nfe.map(ComparisonPlan.parseBudgets) ?? [],
-            count: count, seed: UInt64(seed), output: URL(fileURLWithPath: out, isDirectory: true),
+            count: count, seed: seed, output: URL(fileURLWithPath: out, isDirectory: true),
             referenceSolver: reference.lowercased() == "none" ? nil : reference, batchSize: batch,
             threads: threads ?? ActiveCores.count, shard: parsedShard)
         return try Comparison(plan: plan)
     }
 
+    /// Refuses a --count whose samples would not fit in memory, and planned work past
+    /// `RunLimits.maxEvaluations` without --force (returning the warning to print with it).
+    func checkSize(_ comparison: Comparison) throws -> WorkCheck {
+        let size = OutputSizeCheck(count: count, valuesPerSample: comparison.model.denoiser.dimension, streamed: false)
+        try size.check(what: "--count \(count)", out: nil, freeBytes: nil, memoryLimit: RunLimits.memoryLimit)
+        let budgets = comparison.plan.budgets.reduce(0.0) { $0 + Double($1) }
+        let work = WorkCheck(evaluations: budgets * Double(comparison.rows.count) * Double(count),
+                             breakdown: "(budgets summing to \(RunLimits.count(budgets)) NFE × \(comparison.rows.count) samplers × \(RunLimits.count(Double(count))) samples)")
+        if let warning = try work.check("compare", force: force) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        return work
+    }
+
     private func execute() throws {
         let comparison = try comparison()
+        let work = try checkSize(comparison)
         ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
-        let bar = TerminalProgress(label: "compare", estimatesETA: false)
+        let bar = TerminalProgress(label: "compare", estimatesETA: false, sparseLines: work.isLarge)
         let results = try comparison.run { p in
             bar.update(p.fraction, detail: "cells \(p.cellsDone)/\(p.cells)  \(p.current)", secondsRemaining: p.secondsRemaining)
         }

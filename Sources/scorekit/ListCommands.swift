@@ -8,15 +8,14 @@ struct SamplersCommand: ParsableCommand {
         commandName: "samplers", abstract: "List the samplers with their keys, defaults and NFE rules.")
 
     func run() throws {
-        for type in SamplerCatalog.standard.types {
-            let d = type.descriptor
+        for d in SamplerCatalog.standard.descriptions {
             print("\(d.name) — \(d.summary)")
             print("  paper: \(d.reference)")
             print("  NFE:   \(d.nfeRule)")
-            let width = d.keys.map(\.name.count).max() ?? 0
-            for key in d.keys {
-                let name = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("  \(name)  = \(key.defaultValue)  (\(key.kind.summary))  \(key.help)")
+            let width = d.options.map(\.key.count).max() ?? 0
+            for option in d.options {
+                let name = option.key.padding(toLength: width, withPad: " ", startingAt: 0)
+                print("  \(name)  = \(option.defaultValue)  (\(option.values))  \(option.help)")
             }
             print("")
         }
@@ -36,7 +35,10 @@ struct ModelsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var rows = try BuiltinModels.all.map { (name: $0.name, kind: $0.kind, summary: $0.summary, cost: try $0.load().cost) }
+        // A model that cannot be loaded here (a shipped checkpoint without its bundle) is listed without a cost.
+        var rows: [(name: String, kind: String, summary: String, cost: ModelCost?)] = BuiltinModels.all.map {
+            ($0.name, $0.kind, $0.summary, try? $0.load().cost)
+        }
         for file in files {
             let model: LoadedModel
             do { model = try ModelLoader.load(file) } catch { throw CLIError(String(describing: error)) }
@@ -46,8 +48,9 @@ struct ModelsCommand: ParsableCommand {
         }
         if json {
             let objects = rows.map { row -> [String: Any] in
-                ["name": row.name, "kind": row.kind, "summary": row.summary, "denoiser_flops": row.cost.denoiserFlops,
-                 "noise_level_flops": row.cost.noiseLevelFlops.map { $0 as Any } ?? NSNull()]
+                ["name": row.name, "kind": row.kind, "summary": row.summary,
+                 "denoiser_flops": row.cost.map { $0.denoiserFlops as Any } ?? NSNull(),
+                 "noise_level_flops": row.cost?.noiseLevelFlops.map { $0 as Any } ?? NSNull()]
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -56,7 +59,7 @@ struct ModelsCommand: ParsableCommand {
         let width = rows.map(\.name.count).max() ?? 0
         for row in rows {
             print("\(row.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(row.kind.padding(toLength: 7, withPad: " ", startingAt: 0))  \(row.summary)")
-            print("\(String(repeating: " ", count: width + 11))cost per call: \(row.cost.summary)")
+            if let cost = row.cost { print("\(String(repeating: " ", count: width + 11))cost per call: \(cost.summary)") }
         }
         print("\n--model also takes a file: a ScoreKit checkpoint (.safetensors, from `scorekit train` or scripts/torch),")
         print("or a Gaussian mixture as JSON, {\"kind\":\"gaussian-mixture\",\"weights\":[…],\"means\":[[…],…],\"stds\":[[…],…]}")

@@ -1,28 +1,13 @@
 import Foundation
 import ScoreKit
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Settings of the tool's own process. (ScoreKit's BLAS defaults — kernel and one thread —
-/// belong to the library: `ScoreKitRuntime.configure()`; the tool only reports them.)
+/// belong to the library: `ScoreKitRuntime.configure()`; the tool only reports them. The
+/// allocator tuning is the library's opt-in `ScoreKitRuntime.tuneAllocator()`.)
 enum ProcessTuning {
-    /// Keeps freed memory in glibc's heap instead of returning it to the system at once.
-    ///
-    /// Network passes take their buffers from reused workspaces, but sampler steps and training
-    /// still allocate batch-sized arrays; with glibc's defaults each large array is a fresh
-    /// `mmap` (or the heap is trimmed after it is freed), so a step would pay page faults on
-    /// memory it just released. Raising the mmap and trim thresholds (glibc's `mallopt`, looked
-    /// up at run time since Swift's Glibc module does not export it) keeps it in the heap.
+    /// Keeps freed memory in glibc's heap (`ScoreKitRuntime.tuneAllocator()`).
     static func apply() {
-        #if canImport(Glibc)
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3   // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
-        _ = mallopt(mmapThreshold, 64 << 20)
-        _ = mallopt(trimThreshold, 256 << 20)
-        #endif
+        ScoreKitRuntime.tuneAllocator()
     }
 
     /// Applies ScoreKit's BLAS defaults up front and prints one line on stderr when OpenBLAS

@@ -31,8 +31,8 @@ struct SampleCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many samples (default 1000, or the rows of --init-noise).")
     var count: Int?
 
-    @Option(parsing: .unconditional, help: "The run seed.")
-    var seed: Int = 0
+    @Option(parsing: .unconditional, help: "The run seed: 0…2⁶⁴−1.", transform: SeedArgument.parse)
+    var seed: UInt64 = 0
 
     @Option(parsing: .unconditional, help: "Samples per batch (does not change the output).")
     var batch: Int = 10_000
@@ -51,6 +51,9 @@ struct SampleCommand: ParsableCommand {
 
     @Flag(help: "Print one JSON object with the run's summary on stdout.")
     var json = false
+
+    @Flag(help: "Start even when the planned denoiser evaluations (NFE × count) exceed the limit (10¹⁰).")
+    var force = false
 
     func run() throws {
         do {
@@ -71,15 +74,17 @@ struct SampleCommand: ParsableCommand {
         let range: Range<Int>
         let noise: Tensor?
         let outURL: URL?
+        /// Whether the planned work is large enough for progress lines in a log too.
+        let isLarge: Bool
     }
 
     private func execute() throws {
         let plan = try validatedPlan()
         ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
-        let job = SamplingJob(sampler: plan.sampler, model: plan.loaded.denoiser, count: plan.range.count, seed: UInt64(seed),
+        let job = SamplingJob(sampler: plan.sampler, model: plan.loaded.denoiser, count: plan.range.count, seed: seed,
                               batchSize: batch, initialNoise: plan.noise, budget: nfe, firstIndex: plan.range.lowerBound,
                               noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count)
-        let bar = TerminalProgress(label: plan.sampler.name)
+        let bar = TerminalProgress(label: plan.sampler.name, sparseLines: plan.isLarge)
         let progress = { (p: SamplingJob.Progress, step: SamplingProgress) in
             bar.update(p.fraction, detail: String(format: "σ=%.3g", step.sigma))
         }
@@ -95,54 +100,5 @@ struct SampleCommand: ParsableCommand {
         }
         bar.finish()
         report(summary, plan: plan)
-    }
-
-    private func validatedPlan() throws -> Plan {
-        if let count, count <= 0 { throw CLIError("--count must be positive, got \(count)") }
-        if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
-        guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
-        guard seed >= 0 else { throw CLIError("--seed must be non-negative, got \(seed)") }
-        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
-        let parsedShard = try shard.map { text in
-            do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
-        }
-        let outURL = out.map { URL(fileURLWithPath: $0) }
-        if let outURL {
-            guard ArrayFile.writable.contains(outURL.pathExtension.lowercased()) else {
-                throw FileFormatError.unsupportedExtension(outURL.path, valid: ArrayFile.writable)
-            }
-            try AtomicFile.checkWritable(outURL)
-        }
-        if let parsedShard, !ArrayFileWriter.formats.contains(outURL?.pathExtension.lowercased() ?? "") {
-            throw CLIError("--shard \(parsedShard) needs --out FILE.npy or FILE.safetensors (the formats `scorekit merge` joins), got \(out ?? "no --out")")
-        }
-        let loaded = try ModelLoader.load(model)
-        var chosen = try SamplerCatalog.standard.sampler(sampler)
-        if let nfe { chosen = try chosen.fitted(toNFE: nfe) }
-        for warning in loaded.warnings(forSpec: sampler) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        let z = try initNoise.map { try readInitialNoise($0, shape: loaded.denoiser.sampleShape) }
-        let total = count ?? z?.rows ?? 1000
-        if let z, z.rows != total {
-            throw CLIError("--init-noise \(initNoise!) has \(z.rows) rows but --count is \(total)")
-        }
-        if let outURL, outURL.pathExtension.lowercased() == "png", loaded.denoiser.sampleShape.count == 1,
-           loaded.denoiser.dimension != 2 {
-            throw CLIError("--out \(outURL.path): a .png shows 2-D points or images; \(model) samples have \(loaded.denoiser.dimension) dimensions")
-        }
-        if let parsedShard, parsedShard.count > total {
-            throw CLIError("--shard \(parsedShard): \(parsedShard.count) shards of --count \(total) would leave shards empty; use at most \(total) shards")
-        }
-        let range = parsedShard?.range(of: total) ?? 0..<total
-        return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,
-                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, outURL: outURL)
-    }
-
-    private func readInitialNoise(_ path: String, shape: [Int]) throws -> Tensor {
-        let z = try ArrayFile.read(URL(fileURLWithPath: path))
-        let dimension = shape.reduce(1, *)
-        guard z.rowSize == dimension else {
-            throw CLIError("--init-noise \(path) has shape \(z.shape); expected rows of \(dimension) values (count × \(dimension)) for \(model)")
-        }
-        return z.reshaped([z.rows] + shape)
     }
 }

@@ -11,7 +11,8 @@ struct ScoreKitTool: ParsableCommand {
         subcommands: [SampleCommand.self, MergeCommand.self, CompareCommand.self, SamplersCommand.self, ModelsCommand.self, TrainCommand.self, BenchCommand.self])
 
     /// Runs the command; any error — a bad option value included — is one line on stderr and a
-    /// non-zero exit. Help and version requests print as usual.
+    /// non-zero exit (`ErrorLine`: a value's line breaks are escaped, not cut). Help and
+    /// version requests print as usual.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -20,8 +21,9 @@ struct ScoreKitTool: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            let line = ErrorLine.text(self.message(for: error), ownMessage: error is CLIError,
+                                      arguments: Array(CommandLine.arguments.dropFirst()))
+            FileHandle.standardError.write(Data("Error: \(line)\n".utf8))
             exit(withError: ExitCode(code.rawValue))
         }
     }

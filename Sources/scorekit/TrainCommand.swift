@@ -26,8 +26,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("label-steps"), parsing: .unconditional, help: "Digit classifier steps (digits only).")
     var labelSteps: Int?
 
-    @Option(parsing: .unconditional, help: "The training seed.")
-    var seed: Int = 0
+    @Option(parsing: .unconditional, help: "The training seed: 0…2⁶⁴−1.", transform: SeedArgument.parse)
+    var seed: UInt64 = 0
 
     @Option(help: "Continue the run saved in this checkpoint.")
     var resume: String?
@@ -55,10 +55,11 @@ struct TrainCommand: ParsableCommand {
         guard url.pathExtension.lowercased() == "safetensors" else { throw CLIError("--out \(path): a checkpoint is a .safetensors file") }
         try AtomicFile.checkWritable(url)
         for (name, value) in [("--steps", steps), ("--classifier-steps", classifierSteps), ("--label-steps", labelSteps)] {
-            if let value, value < 0 { throw CLIError("\(name) must not be negative, got \(value)") }
+            if let value, value < 1 {
+                throw CLIError("\(name) must be at least 1, got \(value): a network trained for no steps is left at its random start")
+            }
         }
-        guard seed >= 0 else { throw CLIError("--seed must be non-negative, got \(seed)") }
-        guard checkpointEvery > 0 else { throw CLIError("--checkpoint-every must be positive") }
+        guard checkpointEvery > 0 else { throw CLIError("--checkpoint-every must be positive, got \(checkpointEvery)") }
 
         var run: TrainingRun
         if let resume {
@@ -66,12 +67,34 @@ struct TrainCommand: ParsableCommand {
             run = try TrainingRun(resuming: try Checkpoint.read(URL(fileURLWithPath: resume)))
         } else {
             guard let data else { throw CLIError("--data is required: one of \(TrainingData.names.joined(separator: ", "))") }
-            run = try TrainingRun(recipe: try TrainingRecipe.named(data, seed: UInt64(seed)))
+            run = try TrainingRun(recipe: try TrainingRecipe.named(data, seed: seed))
+        }
+        try apply(to: &run, writing: url)
+        try train(&run, to: url)
+    }
+
+    /// Sets the step counts given, refusing requests that would do nothing: --label-steps for
+    /// a data set without a label classifier, fewer steps than a resumed checkpoint has done,
+    /// or resuming a finished run into the same file in the same form.
+    private func apply(to run: inout TrainingRun, writing url: URL) throws {
+        if labelSteps != nil, run.config.labelClassifier == nil {
+            throw CLIError("--label-steps applies only to data sets with a label classifier (digits); \(run.data.name) has none")
+        }
+        let record = run.config.training!
+        for (name, value, done, part) in [("--steps", steps, record.denoiserSteps, "denoiser"),
+                                          ("--classifier-steps", classifierSteps, record.classifierSteps, "classifier"),
+                                          ("--label-steps", labelSteps, record.labelSteps, "label-classifier")] {
+            if let value, value < done {
+                throw CLIError("\(name) \(value) is below the \(done) \(part) steps \(resume ?? "the checkpoint") has done; give more to train further")
+            }
         }
         if let steps { run.settings.steps = steps }
         if let classifierSteps { run.settings.classifierSteps = classifierSteps }
         if let labelSteps { run.settings.labelSteps = labelSteps }
-        try train(&run, to: url)
+        if let resume, run.isFinished, !(weightsOnly || half), URL(fileURLWithPath: resume).standardizedFileURL == url.standardizedFileURL {
+            throw CLIError("--resume \(resume) has finished all \(run.stepsDone) of its steps; nothing to train: "
+                           + "raise --steps or --classifier-steps (or write a --half/--weights-only copy to another --out)")
+        }
     }
 
     private func train(_ run: inout TrainingRun, to url: URL) throws {
@@ -86,7 +109,7 @@ struct TrainCommand: ParsableCommand {
             let rate = Double(run.stepsDone - startSteps) / max(elapsed, 1e-9)
             let eta = Double(run.totalSteps - run.stepsDone) / max(rate, 1e-9)
             bar.update(Double(run.stepsDone) / Double(run.totalSteps),
-                       detail: String(format: "%@ loss %.4f  %.0f steps/s  ETA %@", phase, smoothed[phase]!, rate, duration(eta)))
+                       detail: String(format: "%@ loss %.4f  %.0f steps/s", phase, smoothed[phase]!, rate), secondsRemaining: eta)
             if Date().timeIntervalSince(lastSave) >= checkpointEvery {
                 run.addSeconds(Date().timeIntervalSince(segmentStart))
                 segmentStart = Date()
@@ -103,9 +126,5 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "losses      %@", smoothed.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", ")))
         print(String(format: "time        %.1f s this run, %.1f s in total", Date().timeIntervalSince(start), record.seconds))
         print("checkpoint  \(url.path)" + (half ? " (float16 weights only)" : weightsOnly ? " (weights only)" : " (resumable)"))
-    }
-
-    private func duration(_ seconds: Double) -> String {
-        seconds >= 60 ? String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) : String(format: "%.0fs", seconds)
     }
 }

@@ -120,10 +120,10 @@ struct ListingTests {
     func samplers() throws {
         let r = try CLI.run(["samplers"])
         #expect(r.status == 0)
-        for type in SamplerCatalog.standard.types {
-            let d = type.descriptor
+        #expect(SamplerCatalog.standard.descriptions.count == 13)
+        for d in SamplerCatalog.standard.descriptions {
             #expect(r.stdout.contains("\(d.name) — \(d.summary)") && r.stdout.contains(d.nfeRule))
-            for key in d.keys { #expect(r.stdout.contains("= \(key.defaultValue)  (\(key.kind.summary))")) }
+            for o in d.options { #expect(r.stdout.contains("= \(o.defaultValue)  (\(o.values))")) }
         }
     }
 

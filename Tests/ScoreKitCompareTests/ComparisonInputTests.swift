@@ -25,7 +25,7 @@ struct ComparisonInputTests {
         let out = CompareTestSupport.scratch()
         #expect(throws: ComparisonError.self) { try Comparison(plan: CompareTestSupport.smallPlan(out, samplers: ["ddim:etaa=1"])) }
         // "ddim" and "ddim:eta=0" resolve to the same spec.
-        #expect(throws: ComparisonError.duplicateSampler("ddim:eta=0", resolved: "ddim:steps=50,eta=0,spacing=leading,betas=linear,T=1000")) {
+        #expect(throws: ComparisonError.duplicateSampler("ddim:eta=0", resolved: "ddim:steps=auto,eta=0,spacing=leading,betas=linear,T=1000")) {
             try Comparison(plan: CompareTestSupport.smallPlan(out, samplers: ["ddim", "ddim:eta=0"]))
         }
         expectNothingWritten(out)

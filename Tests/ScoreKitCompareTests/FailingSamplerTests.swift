@@ -8,24 +8,41 @@ import ScoreKit
 /// of its own instead, like a sampler that cannot work with the model.
 private struct Exploding: Sampler {
     struct Refusal: Error, CustomStringConvertible { var description: String { "exploding: refuses this model" } }
-    static let descriptor = SamplerDescriptor(
-        name: "exploding", summary: "test sampler that diverges", reference: "none",
-        keys: [SamplerKey("steps", .integer(1...1000), default: "10", help: "steps"),
-               SamplerKey("refuse", .flag, default: "false", help: "throw its own error")],
-        nfeRule: "NFE = steps")
-    let options: SamplerOptions
-    init(options: SamplerOptions) throws { self.options = options }
-    var plannedNFE: Int? { options.int("steps") }
-    func fitted(toNFE nfe: Int) throws -> Exploding { try fittedSteps(toNFE: nfe) { $0 } }
-    func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        if options.bool("refuse") { throw Refusal() }
-        var x = z + 1
-        for i in 0..<options.int("steps") {
-            try context.beginStep(i, of: options.int("steps"), sigma: 1)
-            x = 1e30 * (try context.denoise(model, x, sigma: 1) + x)
+    var steps: Int?
+    var refuse = false
+
+    static let declaration = SamplerDeclaration<Exploding>(
+        name: "exploding", summary: "test sampler that diverges", reference: "none", nfeRule: "NFE = steps", base: Exploding(),
+        options: [.integer("steps", \.steps, in: 1...1000, auto: "10", help: "steps"),
+                  .flag("refuse", \.refuse, help: "throw its own error")])
+
+    func validated() throws -> Exploding { self }
+    var plannedNFE: Int? { steps ?? 10 }
+    func fitted(toNFE nfe: Int) throws -> Exploding {
+        try fittedSteps(steps, in: 1...1000, toNFE: nfe, nfe: { $0 }) { Exploding(steps: $0, refuse: refuse) }
+    }
+    func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource, context: SamplingContext) throws -> Run {
+        if refuse { throw Refusal() }
+        return Run(steps: steps ?? 10, model: model, x: z + 1, context: context)
+    }
+
+    struct Run: SamplingRun {
+        let steps: Int
+        let model: any Denoiser
+        var x: Tensor
+        let context: SamplingContext
+        var stepsTaken = 0
+        var sigma: [Double] { Array(repeating: 1, count: x.rows) }
+        var plannedSteps: Int? { steps }
+        var isFinished: Bool { stepsTaken == steps }
+        mutating func step() throws -> SamplingStep {
+            try context.beginStep(stepsTaken, of: steps, sigma: 1)
+            let denoised = try context.denoise(model, x, sigma: 1)
+            x = 1e30 * (denoised + x)
             try context.endStep(x, sigma: 1)
+            stepsTaken += 1
+            return SamplingStep(index: stepsTaken - 1, sigma: sigma, sigmaNext: sigma, denoised: denoised)
         }
-        return x
     }
 }
 

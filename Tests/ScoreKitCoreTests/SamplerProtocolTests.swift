@@ -4,32 +4,52 @@ import Testing
 
 /// A minimal sampler for testing the protocol machinery: `steps` Euler steps of the
 /// probability-flow ODE on a geometric σ grid, NFE = steps.
-struct ProbeSampler: Sampler {
-    static let descriptor = SamplerDescriptor(
-        name: "probe", summary: "test sampler", reference: "none",
-        keys: [SamplerKey("steps", .integer(1...1000), default: "10", help: "steps"),
-               SamplerKey("sigma-max", .real(0.1...100), default: "10", help: "σ_max"),
-               SamplerKey("mode", .choice(["a", "b"]), default: "a", help: "mode"),
-               SamplerKey("flag", .flag, default: "false", help: "flag")],
-        nfeRule: "NFE = steps")
-    let options: SamplerOptions
-    init(options: SamplerOptions) throws {
-        if options.int("steps") == 13 { throw SamplerSpecError.invalidCombination(sampler: "probe", reason: "13 is unlucky") }
-        self.options = options
+struct ProbeSampler: Sampler, Equatable {
+    enum Mode: String, CaseIterable, Sendable { case a, b }
+    var steps: Int?
+    var sigmaMax = 10.0
+    var mode = Mode.a
+    var flag = false
+
+    static let declaration = SamplerDeclaration<ProbeSampler>(
+        name: "probe", summary: "test sampler", reference: "none", nfeRule: "NFE = steps", base: ProbeSampler(),
+        options: [.integer("steps", \.steps, in: 1...1000, auto: "10", help: "steps"),
+                  .real("sigma-max", \.sigmaMax, in: 0.1...100, help: "σ_max"),
+                  .choice("mode", \.mode, help: "mode"),
+                  .flag("flag", \.flag, help: "flag")])
+
+    func validated() throws -> ProbeSampler {
+        if steps == 13 { throw SamplerSpecError.invalidCombination(sampler: "probe", reason: "13 is unlucky") }
+        return self
     }
-    var plannedNFE: Int? { options.int("steps") }
-    func fitted(toNFE nfe: Int) throws -> ProbeSampler { try fittedSteps(toNFE: nfe) { $0 } }
-    func sample(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource, context: SamplingContext) throws -> Tensor {
-        let n = options.int("steps"), sigmaMax = options.double("sigma-max")
-        let sigmas = (0...n).map { sigmaMax * pow(0.01, Double($0) / Double(n)) }
-        var x = sigmaMax * z
-        for i in 0..<n {
-            try context.beginStep(i, of: n, sigma: sigmas[i])
+    var plannedNFE: Int? { steps ?? 10 }
+    func fitted(toNFE nfe: Int) throws -> ProbeSampler {
+        try fittedSteps(steps, in: 1...1000, toNFE: nfe, nfe: { $0 }) { n in var s = self; s.steps = n; return s }
+    }
+    func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource, context: SamplingContext) throws -> Run {
+        let n = steps ?? 10
+        return Run(sigmas: (0...n).map { sigmaMax * pow(0.01, Double($0) / Double(n)) }, model: model, x: sigmaMax * z,
+                   context: context)
+    }
+
+    struct Run: SamplingRun {
+        let sigmas: [Double]
+        let model: any Denoiser
+        var x: Tensor
+        let context: SamplingContext
+        var stepsTaken = 0
+        var sigma: [Double] { Array(repeating: sigmas[stepsTaken], count: x.rows) }
+        var plannedSteps: Int? { sigmas.count - 1 }
+        var isFinished: Bool { stepsTaken == sigmas.count - 1 }
+        mutating func step() throws -> SamplingStep {
+            let i = stepsTaken
+            try context.beginStep(i, of: sigmas.count - 1, sigma: sigmas[i])
             let denoised = try context.denoise(model, x, sigma: sigmas[i])
             x = Tensor.combination([(.all(sigmas[i + 1] / sigmas[i]), x), (.all(1 - sigmas[i + 1] / sigmas[i]), denoised)])
             try context.endStep(x, sigma: sigmas[i + 1])
+            stepsTaken += 1
+            return SamplingStep(index: i, sigma: [sigmas[i]], sigmaNext: [sigmas[i + 1]], denoised: denoised)
         }
-        return x
     }
 }
 
@@ -56,14 +76,16 @@ struct SamplerSpecTests {
         #expect(sampler.spec == "probe:steps=20,sigma-max=10,mode=b,flag=false")
         let again = try catalog.sampler(sampler.spec)
         #expect(again.spec == sampler.spec)
-        #expect(try catalog.sampler("probe").spec == "probe:steps=10,sigma-max=10,mode=a,flag=false")
-        #expect(try catalog.sampler("probe:sigma-max=2.50,flag=yes").spec == "probe:steps=10,sigma-max=2.5,mode=a,flag=true")
+        #expect(again as? ProbeSampler == ProbeSampler(steps: 20, mode: .b))
+        #expect(try catalog.sampler("probe").spec == "probe:steps=auto,sigma-max=10,mode=a,flag=false")
+        #expect(try catalog.sampler("probe:steps=auto") as? ProbeSampler == ProbeSampler())
+        #expect(try catalog.sampler("probe:sigma-max=2.50,flag=yes").spec == "probe:steps=auto,sigma-max=2.5,mode=a,flag=true")
     }
 
     @Test("errors name the problem and the valid choices", arguments: [
         ("nope", "unknown sampler 'nope'; valid samplers: probe"),
         ("probe:step=3", "sampler 'probe' has no key 'step'; valid keys: steps, sigma-max, mode, flag"),
-        ("probe:steps=0", "sampler 'probe': steps=0 is invalid; expected an integer in 1…1000"),
+        ("probe:steps=0", "sampler 'probe': steps=0 is invalid; expected an integer in 1…1000 or auto"),
         ("probe:mode=c", "sampler 'probe': mode=c is invalid; expected a|b"),
         ("probe:sigma-max=x", "sampler 'probe': sigma-max=x is invalid; expected a number in 0.1…100"),
         ("probe:steps=2,steps=3", "sampler 'probe': key 'steps' given twice"),
@@ -80,7 +102,7 @@ struct SamplerSpecTests {
         #expect(try catalog.sampler("probe").fitted(toNFE: 37).plannedNFE == 37)
         #expect(try catalog.sampler("probe:steps=5").fitted(toNFE: 37).plannedNFE == 5)
         #expect { try catalog.sampler("probe:steps=50").fitted(toNFE: 37) } throws: {
-            String(describing: $0) == "sampler 'probe': steps=50 needs 50 NFE per sample, more than --nfe 37"
+            String(describing: $0) == "sampler 'probe': steps=50 needs 50 NFE per sample, more than the budget of 37"
         }
         #expect(try catalog.sampler("probe").fitted(toNFE: 5000).plannedNFE == 1000)
     }

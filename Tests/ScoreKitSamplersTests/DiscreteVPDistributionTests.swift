@@ -78,7 +78,7 @@ struct DiscretisationBiasTests {
         let stds = (0..<64).map { 0.5 + Double($0) / 63 }      // gmm64's range of component stds
         let gaussian = try GaussianMixture(weights: [1], means: [Array(repeating: 0, count: 64)], stds: [stds])
         let sampler = try SamplerCatalog.standard.sampler(spec)
-        let timesteps = (sampler as? DDIM)?.timesteps ?? (sampler as! DDPM).timesteps
+        let timesteps = (sampler as? DDIM)?.visited ?? (sampler as! DDPM).visited
         let schedule = DiscreteVPSchedule()
         let predicted = stds.reduce(0.0) { $0 - 0.5 * (Self.varianceRatio($1, timesteps: timesteps, schedule: schedule, ddpmSmall: ddpmSmall) - 1) }
 

@@ -32,7 +32,7 @@ struct DiscreteVPParityTests {
     @Test("matches the reference to 1e-4 relative", arguments: file.cases)
     func parity(_ c: Case) throws {
         let sampler = try SamplerCatalog.standard.sampler(c.spec)
-        let timesteps = (sampler as? DDIM)?.timesteps ?? (sampler as! DDPM).timesteps
+        let timesteps = (sampler as? DDIM)?.visited ?? (sampler as! DDPM).visited
         #expect(timesteps == c.timesteps, "timestep grid differs from diffusers'")
 
         let noise = ReplayNoise(c.noise.map { Tensor($0) })

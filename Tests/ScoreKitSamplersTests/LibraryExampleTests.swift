@@ -30,6 +30,31 @@ func drawSamples() throws -> Tensor {
 }
 // END library.md example
 
+// BEGIN library.md typed example
+/// Typed samplers, your own σ's, and your own loop.
+func typedSamplers() throws -> Tensor {
+    let model = ShiftedGaussian()
+    let heun = EDMSampler.heun(steps: 18, schedule: .karras(sigmaMin: 0.002, sigmaMax: 80, rho: 7))
+    let mine = EDMSampler.heun(schedule: .custom([80, 20, 5, 1, 0.2, 0.02]))
+    let dlgSpec = DLG(integrator: DPMSolverPlusPlus(steps: 10), chains: 256).spec   // "dlg:integrator=dpm-solver++,…"
+    print(heun.spec, mine.plannedNFE ?? 0, dlgSpec)
+
+    // Own the loop: start a run, step it, look at (and change) x between steps.
+    let rows = Array(0..<100)
+    let z = try PhiloxNoise(seed: 7, stream: RandomStreamID.initialNoise, sampleIndices: rows).normal(rows: nil, shape: [2])
+    let context = SamplingContext(samplerName: heun.name, sampleIndices: rows)
+    var run = try heun.start(model, from: z, noise: PhiloxNoise(seed: 7, sampleIndices: rows), context: context)
+    while !run.isFinished {
+        let step = try run.step()                  // step.sigma, step.sigmaNext, step.denoised
+        var x = run.x                              // VE coordinates: x = x0 + σ·n
+        for r in rows { x.scalars[2 * r] = 2 + Float(run.sigma[r]) * z.scalars[2 * r] }   // keep x[0] = 2
+        run.x = x
+        _ = step
+    }
+    return run.x                                   // x[0] = 2; x[1] drawn given it
+}
+// END library.md typed example
+
 @Suite("docs/library.md")
 struct LibraryExampleTests {
     @Test("the example in the docs is this file's example, word for word")
@@ -43,6 +68,20 @@ struct LibraryExampleTests {
             .components(separatedBy: "```")[0]
         #expect(block == example)
         #expect(example.split(separator: "\n").count < 30)
+    }
+
+    @Test("the typed example in the docs is this file's, word for word, and runs")
+    func typedExample() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/library.md"), encoding: .utf8)
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+        let example = source.components(separatedBy: "// BEGIN library.md typed example\n")[1]
+            .components(separatedBy: "// END library.md typed example")[0]
+        #expect(doc.contains("```swift\n" + example + "```"))
+        let x = try typedSamplers()
+        #expect((0..<100).allSatisfy { x.scalars[2 * $0] == 2 })
+        let mean = (0..<100).reduce(0.0) { $0 + Double(x.scalars[2 * $1 + 1]) } / 100
+        #expect(abs(mean + 1) < 5 / 10.0)          // x[1] ~ N(−1, 1), independent of x[0]: five SE
     }
 
     @Test("the example runs and samples N(μ, I)")

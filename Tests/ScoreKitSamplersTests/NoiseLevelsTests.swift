@@ -7,13 +7,32 @@ import Testing
 @Suite("ODE σ schedules")
 struct NoiseLevelsTests {
     static func levels(_ spec: String) throws -> NoiseLevels {
-        let parsed = try SamplerSpec(parsing: "euler:" + spec)
-        let options = try Euler.descriptor.resolve(parsed.pairs.map { ($0.key, $0.value) })
-        return try NoiseLevels(options, steps: options.int("steps"), sampler: "euler")
+        let euler = try #require(try SamplerCatalog.standard.sampler("euler:" + spec) as? EDMSampler)
+        return euler.schedule.levels(steps: euler.steps ?? 50, modelRange: 0...Double.infinity)
     }
 
     static func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-12) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 / $1 - 1) < tolerance }
+    }
+
+    @Test("Karras schedule: endpoints, monotone, ρ-spacing")
+    func karras() {
+        let s = SigmaSchedule.karras(count: 18)
+        #expect(abs(s.first! - 80) < 1e-12 && abs(s.last! - 0.002) < 1e-15)
+        #expect(zip(s, s.dropFirst()).allSatisfy { $0 > $1 })
+        // σ^{1/ρ} is evenly spaced.
+        let roots = s.map { pow($0, 1 / 7.0) }
+        let steps = zip(roots, roots.dropFirst()).map { $1 - $0 }
+        #expect(steps.allSatisfy { abs($0 - steps[0]) < 1e-12 })
+    }
+
+    @Test("VE geometric schedule spans σ_max down to σ(ε)")
+    func geometric() {
+        let s = SigmaSchedule.geometric(count: 5, sigmaMin: 0.01, sigmaMax: 50, epsilon: 1e-5)
+        #expect(abs(s[0] - 50) < 1e-12)
+        #expect(abs(s[4] - 0.01 * pow(5000, 1e-5)) < 1e-12)
+        let ratios = zip(s, s.dropFirst()).map { $0 / $1 }
+        #expect(ratios.allSatisfy { abs($0 - ratios[0]) < 1e-9 })
     }
 
     @Test("sample's levels follow each schedule's formula")
@@ -64,9 +83,9 @@ struct NoiseLevelsTests {
     /// One step straight to σ = 0 from the prior σ_0·z: the output is D(σ_0·z; σ_0).
     @Test("sample starts from the first level's prior", arguments: ["karras", "ve", "vp", "discrete"])
     func prior(_ schedule: String) throws {
-        let euler = try #require(try ODE.sampler("euler:steps=1,schedule=\(schedule)") as? Euler)
-        let sigma0 = euler.sigmas[0]
-        #expect(euler.sigmas.count == 1)
+        let euler = try #require(try ODE.sampler("euler:steps=1,schedule=\(schedule)") as? EDMSampler)
+        let sigmas = try #require(ODE.sigmas(of: euler)), sigma0 = sigmas[0]
+        #expect(sigmas.count == 1)
         let model = SingleGaussian.standard.model, z = try ODE.normals(rows: 4, dimension: 4)
         let (x, _) = try ODE.run(euler, model, z: z)
         #expect(x == (try model.denoise(sigma0 * z, sigma: Array(repeating: sigma0, count: 4))))

@@ -61,13 +61,5 @@ struct ODEParityTests {
         #expect(throws: ReplayNoiseError.self) { try noise.normal(rows: nil, shape: [3]) }   // every draw used
     }
 
-    private func sigmaList(_ sampler: any Sampler) -> [Double]? {
-        switch sampler {
-        case let s as Euler: s.sigmas
-        case let s as Heun: s.sigmas
-        case let s as HeunChurn: s.sigmas
-        case let s as DPMSolverPlusPlus: s.sigmas
-        default: nil
-        }
-    }
+    private func sigmaList(_ sampler: any Sampler) -> [Double]? { ODE.sigmas(of: sampler) }
 }

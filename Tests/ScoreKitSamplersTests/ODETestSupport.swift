@@ -72,3 +72,19 @@ struct SingleGaussian {
         return out
     }
 }
+
+extension ODE {
+    /// The σ's a σ-stepping sampler visits before its final step, for a model without a σ
+    /// range of its own (so the schedule's defaults apply); nil for other samplers.
+    static func sigmas(of sampler: any Sampler) -> [Double]? {
+        let model = SingleGaussian.standard.model
+        return (sampler as? EDMSampler)?.sigmas(for: model) ?? (sampler as? DPMSolverPlusPlus)?.sigmas(for: model)
+    }
+}
+
+extension Sampler {
+    /// The value `key` has in this sampler's spec, if the spec shows it.
+    func specValue(_ key: String) -> String? {
+        (try? SamplerSpec(parsing: spec))?.pairs.first { $0.key == key }?.value
+    }
+}

@@ -14,7 +14,7 @@ extension Tag {
 struct ParallelJobTests {
     /// Every catalog sampler with settings small enough for a quick run (DLG's chains shortened).
     static let specs: [String] = SamplerCatalog.standard.names.map {
-        $0 == "dlg" ? "dlg:chains=8,skip=2,init-steps=3,burn-in=2" : $0
+        $0 == "dlg" ? "dlg:chains=8,skip=2,init.steps=3,burn-in=2" : $0
     }
 
     /// Runs `spec` on `model` with `threads` workers and the given batch size.
@@ -67,7 +67,7 @@ struct ParallelJobTests {
             }
         }
         let model = try ModelLoader.load("gmm2d")
-        let sampler = try SamplerCatalog.standard.sampler("dlg:chains=8,skip=2,init-steps=3,burn-in=2").fitted(toNFE: 12)
+        let sampler = try SamplerCatalog.standard.sampler("dlg:chains=8,skip=2,init.steps=3,burn-in=2").fitted(toNFE: 12)
         let job = SamplingJob(sampler: sampler, model: model.denoiser, count: 50, seed: 4, batchSize: 9, firstIndex: 30,
                               noiseLevelEstimator: model.noiseLevelEstimator, threads: 2)
         let collector = Collector()
@@ -83,7 +83,7 @@ struct ParallelJobTests {
 
     @Test("DLG batches keep each chain's samples together, within the batch size, and its shared NFE does not depend on the threads")
     func dlgBatches() throws {
-        let dlg = try SamplerCatalog.standard.sampler("dlg:chains=16,skip=2,init-steps=3,burn-in=2").fitted(toNFE: 12)
+        let dlg = try SamplerCatalog.standard.sampler("dlg:chains=16,skip=2,init.steps=3,burn-in=2").fitted(toNFE: 12)
         let batches = dlg.batches(of: 5..<205, batchSize: 30, workers: 2)
         #expect(batches.flatMap { $0 }.sorted() == Array(5..<205))
         #expect(batches.allSatisfy { $0.count <= 30 } && batches.count >= 2)

@@ -99,7 +99,7 @@ struct ReverseSDETests {
         let model = try GaussianMixture(weights: [1], means: [[m]], stds: [[v.squareRoot()]])
         let sampler = try SamplerCatalog.standard.sampler(spec + (spec.contains(":") ? "," : ":") + "steps=\(steps)")
         let integrator = try #require(sampler as? any Integrator)
-        let langevinBias = spec.hasPrefix("pc") ? pow(sampler.options.double("snr"), 2) : 0
+        let langevinBias = spec.hasPrefix("pc") ? pow(Double(sampler.specValue("snr")!)!, 2) : 0
         for start in [8.0, 1.5] {
             let rows = Array(0..<n)
             let z = try PhiloxNoise(seed: 21, sampleIndices: rows).normal(rows: nil, shape: [1])

@@ -45,7 +45,7 @@ struct SDESamplerContractTests {
     @Test("--nfe sets the steps to the most that fit, and the run uses exactly that", arguments: budgets)
     func fitsBudget(_ c: (spec: String, budget: Int, steps: Int, nfe: Int)) throws {
         let fitted = try SamplerCatalog.standard.sampler(c.spec).fitted(toNFE: c.budget)
-        #expect(fitted.options["steps"] == String(c.steps))
+        #expect(fitted.specValue("steps") == String(c.steps))
         #expect(fitted.plannedNFE == c.nfe)
         let result = try SDETestKit.run(c.spec, count: 3, nfe: c.budget)
         #expect(result.nfe == Array(repeating: c.nfe, count: 3))
@@ -141,20 +141,19 @@ struct SDESamplerContractTests {
     func roundTrip(spec: String) throws {
         let first = try SamplerCatalog.standard.sampler(spec)
         let second = try SamplerCatalog.standard.sampler(first.spec)
-        #expect(second.options.entries.map(\.key) == first.options.entries.map(\.key))
-        #expect(second.options.entries.map(\.value) == first.options.entries.map(\.value))
         #expect(second.spec == first.spec)
         #expect(second.plannedNFE == first.plannedNFE)
     }
 
-    @Test("the spec says which eps ran: 1e-5 for ve, 1e-3 for vp and subvp unless given")
+    @Test("the resolved spec says which eps ran: 1e-5 for ve, 1e-3 for vp and subvp unless given")
     func epsDefaultFollowsProcess() throws {
-        let catalog = SamplerCatalog.standard
-        #expect(try catalog.sampler("pc").options["eps"] == "1e-05")
-        #expect(try catalog.sampler("pc:sde=vp").options["eps"] == "0.001")
-        #expect(try catalog.sampler("euler-maruyama:sde=subvp").options["eps"] == "0.001")
-        #expect(try catalog.sampler("reverse-diffusion:sde=vp,eps=1e-05").options["eps"] == "1e-05")
-        #expect(try catalog.sampler("pc:sde=vp").fitted(toNFE: 40).options["eps"] == "0.001")
+        let catalog = SamplerCatalog.standard, model = SingleGaussian.standard.model
+        #expect(try catalog.sampler("pc").specValue("eps") == "auto")
+        #expect(try catalog.sampler("pc").resolved(for: model).specValue("eps") == "1e-05")
+        #expect(try catalog.sampler("pc:sde=vp").resolved(for: model).specValue("eps") == "0.001")
+        #expect(try catalog.sampler("euler-maruyama:sde=subvp").resolved(for: model).specValue("eps") == "0.001")
+        #expect(try catalog.sampler("reverse-diffusion:sde=vp,eps=1e-05").resolved(for: model).specValue("eps") == "1e-05")
+        #expect(try catalog.sampler("pc:sde=vp").fitted(toNFE: 40).resolved(for: model).specValue("eps") == "0.001")
     }
 
     @Test("invalid combinations are errors that say what is wrong")

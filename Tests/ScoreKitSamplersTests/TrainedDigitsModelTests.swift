@@ -53,7 +53,7 @@ struct TrainedDigitsModelTests {
         #expect(mean >= 0.8)
     }
 
-    @Test(.enabled(if: SamplerCatalog.standard.names.contains("dlg"), "needs the dlg sampler"))
+    @Test
     func dlgRunsOnDigits() throws {
         let loaded = try ModelLoader.load(ProcessInfo.processInfo.environment["SCOREKIT_MODEL_DIR"].map { "\($0)/digits.safetensors" } ?? "digits")
         let sampler = try SamplerCatalog.standard.sampler("dlg")
@@ -71,7 +71,7 @@ enum TrainedModelSampling {
     /// the catalog has it, else DDIM with 40 steps.
     /// SCOREKIT_EVAL_SAMPLER and SCOREKIT_EVAL_NFE override both, for experiments.
     static var spec: String {
-        ProcessInfo.processInfo.environment["SCOREKIT_EVAL_SAMPLER"] ?? (SamplerCatalog.standard.names.contains("heun") ? "heun" : "ddim")
+        ProcessInfo.processInfo.environment["SCOREKIT_EVAL_SAMPLER"] ?? "heun"
     }
     static var nfe: Int { Int(ProcessInfo.processInfo.environment["SCOREKIT_EVAL_NFE"] ?? "") ?? 40 }
 

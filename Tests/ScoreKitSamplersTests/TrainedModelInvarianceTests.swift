@@ -8,7 +8,7 @@ import ScoreKit
 struct TrainedModelInvarianceTests {
     /// A cheap configuration of sampler `name` (DLG with few, short chains) at a small budget.
     static func sampler(_ name: String) throws -> any Sampler {
-        let spec = name == "dlg" ? "dlg:chains=3,skip=2,burn-in=1,init-steps=2" : name
+        let spec = name == "dlg" ? "dlg:chains=3,skip=2,burn-in=1,init.steps=2" : name
         return try SamplerCatalog.standard.sampler(spec).fitted(toNFE: 12)
     }
 

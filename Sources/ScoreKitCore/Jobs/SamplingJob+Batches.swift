@@ -22,8 +22,10 @@ private struct ProgressBoard {
 
 extension SamplingJob {
     /// Runs every batch on the worker pool and hands each outcome to `deliver` (one at a time,
-    /// under the job's lock). Returns the wall-clock seconds.
-    func execute(progress: ((Progress, SamplingProgress) -> Void)?,
+    /// under the job's lock); a raised `stopRequest` ends it with `CancellationError` within a
+    /// step. Returns the wall-clock seconds. A job with a stop request is one run from async
+    /// code (`run() async`), so its workers get threads of their own (`WorkerPool.ownThreads`).
+    func execute(progress: ((Progress, SamplingProgress) -> Void)?, stopRequest: StopRequest?,
                  deliver: @escaping (BatchOutcome) throws -> Void) throws -> Double {
         let start = Date()
         let indices = firstIndex..<(firstIndex + count)
@@ -32,7 +34,7 @@ extension SamplingJob {
         let board = Locked(ProgressBoard())
         let report = Serialised(value: progress), output = Serialised(value: deliver)
         let total = count
-        try WorkerPool(workers: threads).run(tasks: batches.count) { task, worker, stop in
+        try WorkerPool(workers: threads, stopRequest: stopRequest, ownThreads: stopRequest != nil).run(tasks: batches.count) { task, worker, stop in
             let rows = batches[task].count
             let onProgress: ((SamplingProgress) -> Void)? = report.value.map { callback in
                 { p in

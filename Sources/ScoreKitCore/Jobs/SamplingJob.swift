@@ -67,9 +67,14 @@ public struct SamplingJob: Sendable {
     /// thread, but never by two at once (the job serialises the calls), so it needs no lock of
     /// its own; keep it short, as workers wait for it.
     public func run(progress: ((Progress, SamplingProgress) -> Void)? = nil) throws -> SamplingResult {
+        try collect(progress: progress, stopRequest: nil)
+    }
+
+    /// `run(progress:)`, stopping early with `CancellationError` once `stopRequest` is raised.
+    func collect(progress: ((Progress, SamplingProgress) -> Void)?, stopRequest: StopRequest?) throws -> SamplingResult {
         let shape = try validated()
         var collected = Collected(count: count, shape: shape)
-        let seconds = try execute(progress: progress) { collected.add($0) }
+        let seconds = try execute(progress: progress, stopRequest: stopRequest) { collected.add($0) }
         return collected.result(seconds: seconds)
     }
 
@@ -81,9 +86,15 @@ public struct SamplingJob: Sendable {
     /// order they finish — not necessarily by index; each carries its rows' positions.
     /// `progress` behaves as in `run(progress:)`.
     public func run(into sink: any SampleSink, progress: ((Progress, SamplingProgress) -> Void)? = nil) throws -> SamplingSummary {
+        try stream(into: sink, progress: progress, stopRequest: nil)
+    }
+
+    /// `run(into:progress:)`, stopping early with `CancellationError` once `stopRequest` is raised.
+    func stream(into sink: any SampleSink, progress: ((Progress, SamplingProgress) -> Void)?,
+                stopRequest: StopRequest?) throws -> SamplingSummary {
         _ = try validated()
         var tally = SamplingSummary.Tally()
-        let seconds = try execute(progress: progress) { batch in
+        let seconds = try execute(progress: progress, stopRequest: stopRequest) { batch in
             try sink.receive(batch.samples, at: batch.positions)
             tally.add(nfe: batch.nfe, classifier: batch.classifier, byPart: batch.byPart, diagnostics: batch.diagnostics)
             for (k, v) in batch.shared { tally.sharedNFE[k, default: 0] += v }

@@ -1,0 +1,93 @@
+import Foundation
+import ScoreKit
+
+extension SampleCommand {
+    /// The options checked and resolved before any sampling: every refusal is one line naming
+    /// the argument, its value and what was expected. Warnings (too few steps for the sampler,
+    /// work past the limit with --force) go to stderr.
+    func validatedPlan() throws -> Plan {
+        if let count, count <= 0 { throw CLIError("--count must be positive, got \(count)") }
+        if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
+        guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
+        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        try ModelArgument.check(model)
+        let parsedShard = try shard.map { text in
+            do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
+        }
+        let outURL = try checkedOutput(shard: parsedShard)
+        let loaded = try ModelLoader.load(model)
+        var chosen = try SamplerCatalog.standard.sampler(sampler)
+        if let nfe {
+            do { chosen = try chosen.fitted(toNFE: nfe) } catch let error as SamplerSpecError {
+                throw CLIError(error.describing(budgetAs: "--nfe"))
+            }
+        }
+        chosen = chosen.resolved(for: loaded.denoiser)      // `auto` settings from the model: the spec says what runs
+        let z = try initNoise.map { try readInitialNoise($0, shape: loaded.denoiser.sampleShape) }
+        let total = count ?? z?.rows ?? 1000
+        if let z, z.rows != total {
+            throw CLIError("--init-noise \(initNoise!) has \(z.rows) rows but --count is \(total)")
+        }
+        if let outURL, outURL.pathExtension.lowercased() == "png", loaded.denoiser.sampleShape.count == 1,
+           loaded.denoiser.dimension != 2 {
+            throw CLIError("--out \(outURL.path): a .png shows 2-D points or images; \(model) samples have \(loaded.denoiser.dimension) dimensions")
+        }
+        if let parsedShard, parsedShard.count > total {
+            throw CLIError("--shard \(parsedShard): \(parsedShard.count) shards of --count \(total) would leave shards empty; use at most \(total) shards")
+        }
+        let range = parsedShard?.range(of: total) ?? 0..<total
+        let work = try checkSize(of: range.count, model: loaded, sampler: chosen, out: outURL)
+        for warning in [SamplerWarnings.tooFewSteps(chosen), work.warning].compactMap({ $0 }) + loaded.warnings(forSpec: sampler) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,
+                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, outURL: outURL, isLarge: work.isLarge)
+    }
+
+    /// `--out` checked: a known extension, a writable folder, and a format `--shard` can merge.
+    private func checkedOutput(shard: Shard?) throws -> URL? {
+        let outURL = out.map { URL(fileURLWithPath: $0) }
+        if let outURL {
+            guard ArrayFile.writable.contains(outURL.pathExtension.lowercased()) else {
+                throw FileFormatError.unsupportedExtension(outURL.path, valid: ArrayFile.writable)
+            }
+            try AtomicFile.checkWritable(outURL)
+        }
+        if let shard, !ArrayFileWriter.formats.contains(outURL?.pathExtension.lowercased() ?? "") {
+            throw CLIError("--shard \(shard) needs --out FILE.npy or FILE.safetensors (the formats `scorekit merge` joins), got \(out ?? "no --out")")
+        }
+        return outURL
+    }
+
+    /// Refuses output or memory past `RunLimits`, and planned work past it without --force;
+    /// returns the warning for forced work and whether the work is large.
+    private func checkSize(of drawn: Int, model: LoadedModel, sampler: any Sampler,
+                           out: URL?) throws -> (warning: String?, isLarge: Bool) {
+        let streamed = out.map { ArrayFileWriter.formats.contains($0.pathExtension.lowercased()) } ?? false
+        let size = OutputSizeCheck(count: drawn, valuesPerSample: model.denoiser.dimension, streamed: streamed)
+        try size.check(what: "--count \(count.map(String.init) ?? "\(drawn) (the default)")", out: out,
+                       freeBytes: out.flatMap { RunLimits.freeBytes(of: $0.deletingLastPathComponent()) },
+                       memoryLimit: RunLimits.memoryLimit)
+        let work = WorkCheck(nfePerSample: sampler.plannedNFE ?? nfe, count: drawn)
+        return (try work.check(sampler.spec, force: force), work.isLarge)
+    }
+
+    /// The `--init-noise` file as `[rows] + shape`: refused, naming the file, when it has no
+    /// rows, rows of the wrong size, or a value that is not finite (naming the first such row).
+    private func readInitialNoise(_ path: String, shape: [Int]) throws -> Tensor {
+        let z: Tensor
+        do { z = try ArrayFile.read(URL(fileURLWithPath: path)) } catch { throw CLIError("--init-noise: \(error)") }
+        let dimension = shape.reduce(1, *)
+        guard z.rows > 0 else {
+            throw CLIError("--init-noise \(path) has 0 rows; expected one row of \(dimension) values per sample")
+        }
+        guard z.rowSize == dimension else {
+            throw CLIError("--init-noise \(path) has shape \(z.shape); expected rows of \(dimension) values (count × \(dimension)) for \(model)")
+        }
+        if let bad = z.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw CLIError("--init-noise \(path): row \(bad / dimension) (counting from 0) holds \(z.scalars[bad]); "
+                           + "initial noise must be finite standard-normal values")
+        }
+        return z.reshaped([z.rows] + shape)
+    }
+}
