@@ -1,79 +1,80 @@
 import Foundation
 import ScoreKitCore
 
-/// The exact posterior over a grid of noise levels for a Gaussian mixture, under a uniform
-/// prior on the grid: `p(k | x) ∝ p_{σ_k}(x)`. The exact `NoiseLevelEstimator` DLG uses on
-/// exact models.
-public struct ExactNoiseLevelPosterior: NoiseLevelEstimator {
-    /// The mixture whose noised densities give the posterior.
-    public let mixture: GaussianMixture
-    /// The noise levels the posterior is over.
-    public let grid: NoiseLevelGrid
-
-    /// The posterior of `mixture` over `grid`.
-    public init(mixture: GaussianMixture, grid: NoiseLevelGrid) {
-        self.mixture = mixture
-        self.grid = grid
-    }
-
-    public func logProbabilities(_ x: Tensor) throws -> Tensor {
-        let n = x.rows, k = mixture.componentCount, levels = grid.count
-        let values = x.scalars.map(Double.init)
-        var logLikelihood = [Double](repeating: 0, count: n * levels)      // [n, levels]
-        for (level, sigma) in grid.sigmas.enumerated() {
-            let l = mixture.componentLogDensities(values, rows: n, mixture.noisy(sigma))
-            for r in 0..<n { logLikelihood[r * levels + level] = logSumExp(l[(r * k)..<((r + 1) * k)]) }
-        }
-        var out = [Float](repeating: 0, count: n * levels)
-        for r in 0..<n {
-            let normaliser = logSumExp(logLikelihood[(r * levels)..<((r + 1) * levels)])
-            for level in 0..<levels { out[r * levels + level] = Float(logLikelihood[r * levels + level] - normaliser) }
-        }
-        return Tensor(shape: [n, levels], scalars: out)
-    }
-}
-
 extension GaussianMixture {
     /// The exact noise-level posterior over `grid`.
     public func noiseLevelPosterior(grid: NoiseLevelGrid = .exactModelDefault) -> ExactNoiseLevelPosterior {
         ExactNoiseLevelPosterior(mixture: self, grid: grid)
     }
 
-    /// The JSON form: `{"kind":"gaussian-mixture","weights":[…],"means":[[…],…],"stds":[[…],…]}`
-    /// (`stds` per dimension; an optional `"shape"` gives the sample shape).
-    struct JSONForm: Codable {
-        var kind: String
-        var weights: [Double]
-        var means: [[Double]]
-        var stds: [[Double]]
-        var shape: [Int]?
+    /// The keys of the JSON form.
+    static let jsonKeys = ["kind", "weights", "means", "stds", "shape"]
+
+    /// A mixture from its JSON form,
+    /// `{"kind":"gaussian-mixture","weights":[…],"means":[[…],…],"stds":[[…],…]}` (`stds` per
+    /// dimension; an optional `"shape"` gives the sample shape), with errors that say what is
+    /// wrong and where. Parsed by `JSONReader`: a million components take well under a second.
+    public init(json data: Data) throws {
+        func invalid(_ reason: String) -> GaussianMixtureError { .invalid(reason) }
+        let root: JSONValue
+        do {
+            root = try JSONReader.parse(data)
+        } catch let problem as JSONProblem {
+            throw invalid("not valid JSON: \(problem.reason)")
+        }
+        guard case let .object(pairs) = root else { throw invalid("expected a JSON object, found \(root.kind)") }
+        if let unknown = pairs.first(where: { !Self.jsonKeys.contains($0.key) }) {
+            throw invalid("unknown key '\(unknown.key.prefix(60))' (expected \(Self.jsonKeys.joined(separator: ", ")))")
+        }
+        for key in Self.jsonKeys.dropLast() where root[key] == nil {
+            throw invalid("missing key '\(key)' (need kind, weights, means, stds)")
+        }
+        guard case let .string(kind)? = root["kind"] else { throw invalid("wrong type at 'kind': expected a string, found \(root["kind"]!.kind)") }
+        guard kind == "gaussian-mixture" else { throw invalid("kind is '\(kind.prefix(60))'; expected 'gaussian-mixture'") }
+        let weights = try Self.numbers(root["weights"]!, at: "weights")
+        let means = try Self.rows(root["means"]!, at: "means")
+        let stds = try Self.rows(root["stds"]!, at: "stds")
+        let shape = try root["shape"].map { try Self.integers($0, at: "shape") }
+        try self.init(weights: weights, means: means, stds: stds, sampleShape: shape)
     }
 
-    /// A mixture from its JSON form, with errors that say what is wrong.
-    public init(json data: Data) throws {
-        let form: JSONForm
-        do {
-            form = try JSONDecoder().decode(JSONForm.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw GaussianMixtureError.invalid("missing key '\(key.stringValue)' (need kind, weights, means, stds)")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-            throw GaussianMixtureError.invalid("wrong type at '\(path)': \(context.debugDescription)")
-        } catch {
-            throw GaussianMixtureError.invalid("not valid JSON")
+    private static func numbers(_ value: JSONValue, at path: String) throws -> [Double] {
+        switch value {
+        case let .numbers(values): return values
+        case let .array(elements):
+            let bad = elements.firstIndex { if case .number = $0 { false } else { true } }!
+            throw GaussianMixtureError.invalid("wrong type at '\(path).\(bad)': expected a number, found \(elements[bad].kind)")
+        default: throw GaussianMixtureError.invalid("wrong type at '\(path)': expected an array of numbers, found \(value.kind)")
         }
-        guard form.kind == "gaussian-mixture" else {
-            throw GaussianMixtureError.invalid("kind is '\(form.kind)'; expected 'gaussian-mixture'")
+    }
+
+    private static func rows(_ value: JSONValue, at path: String) throws -> [[Double]] {
+        switch value {
+        case let .numbers(values) where values.isEmpty: return []
+        case let .array(elements): return try elements.enumerated().map { try numbers($1, at: "\(path).\($0)") }
+        case .numbers: throw GaussianMixtureError.invalid("wrong type at '\(path).0': expected an array of numbers, found a number")
+        default: throw GaussianMixtureError.invalid("wrong type at '\(path)': expected an array of arrays of numbers, found \(value.kind)")
         }
-        try self.init(weights: form.weights, means: form.means, stds: form.stds, sampleShape: form.shape)
+    }
+
+    private static func integers(_ value: JSONValue, at path: String) throws -> [Int] {
+        try numbers(value, at: path).enumerated().map { i, v in
+            guard let n = Int(exactly: v) else {
+                throw GaussianMixtureError.invalid("wrong type at '\(path).\(i)': expected an integer, found \(v)")
+            }
+            return n
+        }
     }
 
     /// The JSON form of this mixture.
     public func jsonData() throws -> Data {
+        struct Form: Encodable {
+            var kind: String, weights: [Double], means: [[Double]], stds: [[Double]], shape: [Int]?
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(JSONForm(kind: "gaussian-mixture", weights: weights, means: means, stds: stds,
-                                           shape: sampleShape == [dimension] ? nil : sampleShape))
+        return try encoder.encode(Form(kind: "gaussian-mixture", weights: weights, means: means, stds: stds,
+                                       shape: sampleShape == [dimension] ? nil : sampleShape))
     }
 }
 

@@ -8,7 +8,9 @@ import ScoreKitCore
 /// `r_k(x) ∝ w_k·N(x; μ_k, s_k² + σ²)` the denoiser is
 /// `D(x; σ) = Σ_k r_k(x)·(μ_k + s_k²/(s_k² + σ²)·(x − μ_k))`, the density is exact, and so is
 /// the posterior over a grid of noise levels. Sampler error can be measured with no network
-/// error mixed in. Computed in Float64, returned as Float32.
+/// error mixed in. Computed in Float64 over flat tables (`MixtureTables`), one row at a time
+/// in a fixed order, so a row's result does not depend on the batch; returned as Float32.
+/// The parameters must lie in `GaussianMixture.Limits`.
 public struct GaussianMixture: Denoiser, Sendable, Hashable {
     /// Mixture weights (sum to 1).
     public let weights: [Double]
@@ -18,31 +20,32 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     public let stds: [[Double]]
     /// The shape of one sample (default `[D]`).
     public let sampleShape: [Int]
+    /// The same parameters as flat tables for evaluation.
+    let tables: MixtureTables
 
-    /// A mixture; weights are normalised. Throws when the parts do not fit together.
+    /// A mixture; weights are normalised. Throws when the parts do not fit together or a
+    /// number lies outside `Limits`.
     public init(weights: [Double], means: [[Double]], stds: [[Double]], sampleShape: [Int]? = nil) throws {
-        let k = weights.count
-        guard k >= 1 else { throw GaussianMixtureError.invalid("a mixture needs at least one component") }
-        guard means.count == k, stds.count == k else {
-            throw GaussianMixtureError.invalid("\(k) weights but \(means.count) means and \(stds.count) stds")
-        }
-        let d = means[0].count
-        guard d >= 1, means.allSatisfy({ $0.count == d }), stds.allSatisfy({ $0.count == d }) else {
-            throw GaussianMixtureError.invalid("every mean and std must have the same dimension (\(d))")
-        }
-        guard weights.allSatisfy({ $0 >= 0 && $0.isFinite }), weights.reduce(0, +) > 0 else {
-            throw GaussianMixtureError.invalid("weights must be non-negative and not all zero")
-        }
-        guard stds.joined().allSatisfy({ $0 > 0 && $0.isFinite }), means.joined().allSatisfy(\.isFinite) else {
-            throw GaussianMixtureError.invalid("stds must be positive and means finite")
-        }
-        let shape = sampleShape ?? [d]
-        guard shape.reduce(1, *) == d else { throw GaussianMixtureError.invalid("sample shape \(shape) does not hold \(d) values") }
-        let total = weights.reduce(0, +)
-        self.weights = weights.map { $0 / total }
+        let shape = try Self.validate(weights: weights, means: means, stds: stds, sampleShape: sampleShape)
+        let largest = weights.max()!
+        let scaled = weights.map { $0 / largest }                    // no overflow in the sum
+        let total = scaled.reduce(0, +)
+        self.weights = scaled.map { $0 / total }
         self.means = means
         self.stds = stds
         self.sampleShape = shape
+        tables = MixtureTables(logWeights: scaled.map { log($0 / total) }, means: means, stds: stds)
+    }
+
+    public static func == (a: GaussianMixture, b: GaussianMixture) -> Bool {
+        a.weights == b.weights && a.means == b.means && a.stds == b.stds && a.sampleShape == b.sampleShape
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(weights)
+        hasher.combine(means)
+        hasher.combine(stds)
+        hasher.combine(sampleShape)
     }
 
     /// The number of components.
@@ -50,91 +53,18 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     /// Exact: every σ > 0.
     public var sigmaRange: ClosedRange<Double> { 0...Double.infinity }
 
-    /// The mixture convolved with noise of level σ, as `[K, D]` tables (row-major) that turn
-    /// its evaluation into matrix products.
-    struct Noisy {
-        /// `1/v_kj` with `v_kj = s_kj² + σ²`.
-        let inverseVariance: [Double]
-        /// `μ_kj/v_kj`.
-        let meanOverVariance: [Double]
-        /// `s_kj²/v_kj`, the shrinkage of the posterior mean towards μ_k.
-        let shrink: [Double]
-        /// `μ_kj·(1 − shrink_kj)`: the posterior mean is `offset_k + shrink_k·x`.
-        let offset: [Double]
-        /// `log w_k − ½·Σ_j (log 2πv_kj + μ_kj²/v_kj)`.
-        let logConstant: [Double]
-    }
-
-    func noisy(_ sigma: Double) -> Noisy {
-        let d = dimension, k = weights.count, s2 = sigma * sigma
-        var inverse = [Double](repeating: 0, count: k * d)
-        var meanOver = inverse, shrink = inverse, offset = inverse
-        var constant = [Double](repeating: 0, count: k)
-        for c in 0..<k {
-            var acc = log(weights[c])
-            for j in 0..<d {
-                let v0 = stds[c][j] * stds[c][j], v = v0 + s2, mu = means[c][j], i = c * d + j
-                inverse[i] = 1 / v
-                meanOver[i] = mu / v
-                shrink[i] = v0 / v
-                offset[i] = mu * (1 - v0 / v)
-                acc -= 0.5 * (log(2 * .pi * v) + mu * mu / v)
-            }
-            constant[c] = acc
-        }
-        return Noisy(inverseVariance: inverse, meanOverVariance: meanOver, shrink: shrink, offset: offset,
-                     logConstant: constant)
-    }
-
-    /// `log w_k + log N(x_r; μ_k, s_k² + σ²)` for `n` rows `x` (`[n, D]`, Float64): the matrix
-    /// `c_k − ½·(x∘x)·(1/v)ᵀ + x·(μ/v)ᵀ`, shape `[n, K]`.
-    func componentLogDensities(_ x: [Double], rows n: Int, _ t: Noisy) -> [Double] {
-        let d = dimension, k = weights.count
-        var squares = x
-        for i in 0..<squares.count { squares[i] *= squares[i] }
-        var out = [Double](repeating: 0, count: n * k)
-        for r in 0..<n { for c in 0..<k { out[r * k + c] = t.logConstant[c] } }
-        squares.withUnsafeBufferPointer { sq in
-            x.withUnsafeBufferPointer { px in
-                out.withUnsafeMutableBufferPointer { po in
-                    BLAS.gemm(m: n, n: k, k: d, sq.baseAddress!, t.inverseVariance, transposeB: true,
-                              po.baseAddress!, alpha: -0.5, beta: 1)
-                    BLAS.gemm(m: n, n: k, k: d, px.baseAddress!, t.meanOverVariance, transposeB: true,
-                              po.baseAddress!, alpha: 1, beta: 1)
-                }
-            }
-        }
-        return out
-    }
-
-    /// Groups the rows of `x` by their σ and calls `body(rowIndices, rows as Float64, tables)`
-    /// once per distinct σ.
-    func forEachSigma(_ x: Tensor, sigma: [Double], _ body: ([Int], [Double], Noisy) -> Void) {
-        var groups: [Double: [Int]] = [:]
-        for (r, s) in sigma.enumerated() { groups[s, default: []].append(r) }
-        let d = dimension
-        for (s, rows) in groups.sorted(by: { $0.key > $1.key }) {
-            var values = [Double](repeating: 0, count: rows.count * d)
-            x.scalars.withUnsafeBufferPointer { px in
-                for (i, r) in rows.enumerated() { for j in 0..<d { values[i * d + j] = Double(px[r * d + j]) } }
-            }
-            body(rows, values, noisy(s))
-        }
-    }
-
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
-        let d = dimension, k = weights.count
+        precondition(x.rowSize == dimension && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
+        let d = dimension
         var out = [Float](repeating: 0, count: x.count)
-        forEachSigma(x, sigma: sigma) { rows, values, t in
-            var responsibilities = componentLogDensities(values, rows: rows.count, t)
-            for r in 0..<rows.count { softmaxInPlace(&responsibilities, from: r * k, count: k) }
-            var mean = [Double](repeating: 0, count: rows.count * d), gain = mean
-            responsibilities.withUnsafeBufferPointer { pr in
-                BLAS.gemm(m: rows.count, n: d, k: k, pr.baseAddress!, t.offset, mean.withUnsafeMutableBufferPointer { $0.baseAddress! })
-                BLAS.gemm(m: rows.count, n: d, k: k, pr.baseAddress!, t.shrink, gain.withUnsafeMutableBufferPointer { $0.baseAddress! })
-            }
-            for (i, r) in rows.enumerated() {
-                for j in 0..<d { out[r * d + j] = Float(mean[i * d + j] + gain[i * d + j] * values[i * d + j]) }
+        var terms = [Double](repeating: 0, count: tables.count), row = [Double](repeating: 0, count: d)
+        var mean = row, scratch = terms
+        forEachSigma(sigma) { rows, level in
+            for r in rows {
+                for j in 0..<d { row[j] = Double(x.scalars[r * d + j]) }
+                tables.terms(row, level, into: &terms)
+                tables.posteriorMean(row, terms, level, scratch: &scratch, into: &mean)
+                for j in 0..<d { out[r * d + j] = Float(mean[j]) }
             }
         }
         return Tensor(shape: x.shape, scalars: out)
@@ -142,27 +72,39 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
 
     /// `log p_σ(x)` for each row (σ = 0 gives the data density).
     public func logDensity(_ x: Tensor, sigma: Double = 0) -> [Double] {
-        let k = weights.count
         var out = [Double](repeating: 0, count: x.rows)
-        forEachSigma(x, sigma: Array(repeating: sigma, count: x.rows)) { rows, values, t in
-            let l = componentLogDensities(values, rows: rows.count, t)
-            for (i, r) in rows.enumerated() { out[r] = logSumExp(l[(i * k)..<((i + 1) * k)]) }
-        }
+        eachRow(x, sigma: sigma) { r, terms in out[r] = logSumExp(terms) }
         return out
     }
 
     /// The most responsible component of each row at noise level σ (σ = 0: the mode a sample
     /// belongs to).
     public func component(of x: Tensor, sigma: Double = 0) -> [Int] {
-        let k = weights.count
         var out = [Int](repeating: 0, count: x.rows)
-        forEachSigma(x, sigma: Array(repeating: sigma, count: x.rows)) { rows, values, t in
-            let l = componentLogDensities(values, rows: rows.count, t)
-            for (i, r) in rows.enumerated() {
-                out[r] = (0..<k).max { l[i * k + $0] < l[i * k + $1] }!
-            }
+        eachRow(x, sigma: sigma) { r, terms in
+            var best = 0
+            for k in 1..<terms.count where terms[k] > terms[best] { best = k }
+            out[r] = best
         }
         return out
+    }
+
+    /// Calls `body(rows, level)` once per distinct σ, largest first, with the σ's tables.
+    private func forEachSigma(_ sigma: [Double], _ body: ([Int], MixtureTables.Level) -> Void) {
+        var groups: [Double: [Int]] = [:]
+        for (r, s) in sigma.enumerated() { groups[s, default: []].append(r) }
+        for (s, rows) in groups.sorted(by: { $0.key > $1.key }) { body(rows, tables.level(sigma: s)) }
+    }
+
+    /// Calls `body(r, terms)` for each row with its component log-densities at σ.
+    private func eachRow(_ x: Tensor, sigma: Double, _ body: (Int, [Double]) -> Void) {
+        let d = dimension, level = tables.level(sigma: sigma)
+        var terms = [Double](repeating: 0, count: tables.count), row = [Double](repeating: 0, count: d)
+        for r in 0..<x.rows {
+            for j in 0..<d { row[j] = Double(x.scalars[r * d + j]) }
+            tables.terms(row, level, into: &terms)
+            body(r, terms)
+        }
     }
 
     /// Exact draws from the data distribution: sample i uses only (seed, i), in the
@@ -176,13 +118,23 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
             for i in 0..<count {
                 let index = firstIndex + i
                 let u = streams.uniforms(stream: RandomStreamID.data, sample: index, block: 0)[0]
-                let k = cumulative.firstIndex { u < $0 } ?? weights.count - 1
+                let k = Self.firstAbove(u, in: cumulative)
                 let row = UnsafeMutableBufferPointer(rebasing: p[(i * n)..<((i + 1) * n)])
                 streams.fillNormals(row, stream: RandomStreamID.data, sample: index, firstBlock: 1)
                 for j in 0..<n { row[j] = Float(means[k][j] + stds[k][j] * Double(row[j])) }
             }
         }
         return Tensor(shape: [count] + sampleShape, scalars: out)
+    }
+
+    /// The first index whose cumulative weight exceeds u (the last when rounding leaves none).
+    static func firstAbove(_ u: Double, in cumulative: [Double]) -> Int {
+        var low = 0, high = cumulative.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            if u < cumulative[mid] { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 
     /// The mean of the data distribution.

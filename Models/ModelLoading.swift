@@ -23,6 +23,7 @@ public enum ModelLoader {
     /// `.safetensors`: a ScoreKit checkpoint with a denoiser, and its noise-level classifier if any).
     public static func load(_ nameOrPath: String) throws -> LoadedModel {
         if let entry = BuiltinModels.entry(nameOrPath) { return try entry.load() }
+        guard !nameOrPath.isEmpty else { throw ModelLoadError.unknown(nameOrPath, builtins: BuiltinModels.names) }
         let url = URL(fileURLWithPath: nameOrPath)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelLoadError.unknown(nameOrPath, builtins: BuiltinModels.names)
@@ -41,7 +42,7 @@ public enum ModelLoader {
             do {
                 return try TrainedModel(contentsOf: url).loaded(name: nameOrPath)
             } catch let error as FileFormatError {
-                throw ModelLoadError.malformed(nameOrPath, reason: error.description)
+                throw ModelLoadError.invalidFile(nameOrPath, reason: error.reason)
             }
         default:
             throw ModelLoadError.unsupportedFile(nameOrPath, kinds: fileKinds)
@@ -54,12 +55,17 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
     case unknown(String, builtins: [String])
     case unreadable(String)
     case malformed(String, reason: String)
+    /// A file whose reading failed; the reason does not repeat the path (`FileFormatError.reason`).
+    case invalidFile(String, reason: String)
     case unsupportedFile(String, kinds: [String])
 
     public var description: String {
         switch self {
+        case let .unknown(name, builtins) where name.isEmpty:
+            "the model name is empty; expected a built-in model (\(builtins.joined(separator: ", "))) or a .json or .safetensors file"
         case let .unknown(name, builtins):
             "unknown model '\(name)': not a built-in model (\(builtins.joined(separator: ", "))) and no such file"
+        case let .invalidFile(path, reason): "model file \(path) \(reason)"
         case let .unreadable(path): "cannot read model file \(path)"
         case let .malformed(path, reason): "model file \(path): \(reason)"
         case let .unsupportedFile(path, kinds): "model file \(path): unsupported type; expected \(kinds.joined(separator: ", "))"

@@ -55,21 +55,78 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// Parses the JSON text, with an error naming the problem.
     public init(json: Data, path: String) throws {
+        let tree: JSONValue
+        do {
+            tree = try JSONReader.parse(json)
+        } catch let problem as JSONProblem {
+            throw FileFormatError.malformed(path, reason: "config is not valid JSON: \(problem.reason)")
+        }
+        if let problem = Self.integerProblem(tree, path: []) {
+            throw FileFormatError.malformed(path, reason: "config: bad value at '\(problem.path)': \(problem.value) is not an integer in range")
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
             self = try decoder.decode(ModelConfig.self, from: json)
         } catch let DecodingError.keyNotFound(key, context) {
             throw FileFormatError.malformed(path, reason: "config: missing '\(Self.keyPath(context.codingPath + [key]))'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw FileFormatError.malformed(path, reason: "config is not valid JSON: \(JSONCheck.parserReason(DecodingError.dataCorrupted(context)))")
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw FileFormatError.malformed(path, reason: "config: bad value at '\(Self.keyPath(context.codingPath))' (expected \(Self.typeName(type)))")
+        } catch let DecodingError.valueNotFound(_, context), let DecodingError.dataCorrupted(context) {
             throw FileFormatError.malformed(path, reason: "config: bad value at '\(Self.keyPath(context.codingPath))'")
         }
         guard format == Self.formatName else {
             throw FileFormatError.malformed(path, reason: "config format is '\(format)'; expected '\(Self.formatName)'")
         }
-        guard version == 1 else {
-            throw FileFormatError.malformed(path, reason: "config version \(version) is newer than this ScoreKit reads (1)")
+        if let problem = Self.versionProblem(version) { throw FileFormatError.malformed(path, reason: problem) }
+    }
+
+    /// The keys whose values (or array elements) are integers.
+    static let integerKeys: Set<String> = [
+        "version", "sample_shape", "hidden", "depth", "channels", "groups", "embedding_features", "embedding_width", "classes",
+        "count", "steps", "batch", "warmup", "classifier_steps", "classifier_batch", "label_steps", "label_batch",
+        "denoiser_steps",
+    ]
+
+    /// The first number under an integer key that is fractional or outside `Int`'s range
+    /// (Foundation's decoder reports those without saying where), with its key path.
+    static func integerProblem(_ value: JSONValue, path: [String]) -> (path: String, value: Double)? {
+        func bad(_ v: Double) -> Bool { v != v.rounded() || abs(v) >= 9.2e18 }
+        let isInteger = path.last(where: { Int($0) == nil }).map(integerKeys.contains) ?? false
+        switch value {
+        case .number(let v) where isInteger && bad(v): return (path.joined(separator: "."), v)
+        case .numbers(let values) where isInteger:
+            return values.firstIndex(where: bad).map { ((path + ["\($0)"]).joined(separator: "."), values[$0]) }
+        case .array(let elements):
+            for (i, e) in elements.enumerated() { if let p = integerProblem(e, path: path + ["\(i)"]) { return p } }
+        case .object(let pairs):
+            for (k, v) in pairs { if let p = integerProblem(v, path: path + [k]) { return p } }
+        default: break
+        }
+        return nil
+    }
+
+    /// The version this ScoreKit reads.
+    public static let currentVersion = 1
+
+    /// Why a config of `version` cannot be read, or nil for the current version.
+    static func versionProblem(_ version: Int) -> String? {
+        if version == currentVersion { return nil }
+        if version > currentVersion {
+            return "config version \(version) is newer than this ScoreKit reads (\(currentVersion)); update ScoreKit"
+        }
+        return "config version \(version) is not a valid version (versions start at 1; this ScoreKit reads \(currentVersion))"
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type, is [Int].Type: "an integer"
+        case is Double.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: "a value of type \(type)"
         }
     }
 

@@ -25,15 +25,9 @@ public struct TrainedModel: Sendable {
         func fail(_ reason: String) -> FileFormatError { .malformed(path, reason: reason) }
         let config = try ModelConfig(json: checkpoint.config, path: path)
         self.config = config
+        try ModelLimits.validate(config, path: path)
         do {
             if let section = config.denoiser {
-                guard section.preconditioning == "edm" else {
-                    throw fail("denoiser preconditioning '\(section.preconditioning)' is unknown; expected 'edm'")
-                }
-                guard section.sigmaData > 0, section.sigmaMin > 0, section.sigmaMax > section.sigmaMin,
-                      section.sigmaData.isFinite, section.sigmaMax.isFinite else {
-                    throw fail("denoiser sigma_data, sigma_min, sigma_max must be positive with sigma_min < sigma_max")
-                }
                 let network = try section.network.denoiserNetwork()
                 let weights = try Self.weights(checkpoint, Prefix.denoiser, network.layout)
                 denoiser = TrainedDenoiser(network: network, weights: weights,
@@ -44,9 +38,6 @@ public struct TrainedModel: Sendable {
             }
             if let section = config.classifier {
                 let levels = section.levels
-                guard levels.sigmaMin > 0, levels.sigmaMax > levels.sigmaMin, levels.sigmaMax.isFinite, levels.count >= 2 else {
-                    throw fail("classifier levels need 0 < sigma_min < sigma_max < ∞ and count ≥ 2")
-                }
                 let network = try section.network.classifierNetwork()
                 guard network.classes == levels.count else {
                     throw fail("classifier has \(network.classes) classes for \(levels.count) noise levels")

@@ -18,7 +18,7 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
     /// Whether the input is divided by its RMS r, with ln r as an extra input.
     public let scaleInput: Bool
     /// Rows per call.
-    public var preferredBatch: Int { 256 }
+    public var preferredBatch: Int { NetworkCost.chunkRows(base: 256, floatsPerRow: workingFloatsPerRow) }
 
     /// What the backward pass needs.
     public struct Tape { let hidden: SiLUStack.Tape, last: Tensor }
@@ -74,7 +74,7 @@ public struct CNNClassifierNetwork: ClassifierNetwork {
     /// Whether the input is divided by its RMS r, with ln r given to the head.
     public let scaleInput: Bool
     /// Rows per call.
-    public var preferredBatch: Int { 128 }
+    public var preferredBatch: Int { NetworkCost.chunkRows(base: 128, floatsPerRow: workingFloatsPerRow) }
 
     /// What the backward pass needs.
     public struct Tape {

@@ -18,7 +18,7 @@ public struct MLPDenoiserNetwork: DenoiserNetwork {
     /// The output layer.
     public let output: Linear
     /// Rows per call.
-    public var preferredBatch: Int { 256 }
+    public var preferredBatch: Int { NetworkCost.chunkRows(base: 256, floatsPerRow: workingFloatsPerRow) }
 
     /// Each layer's input and pre-activation.
     public struct Tape {

@@ -60,17 +60,26 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
         return value
     }
 
-    /// The largest width, depth and sample size a config may ask for, so that a hostile
-    /// checkpoint cannot make the reader build an enormous network before its tensors are checked.
-    static let maxWidth = 1 << 16, maxDepth = 64, maxSampleValues = 1 << 24
+    /// The largest width, depth, sample rank and sample size a config may ask for, so that a
+    /// hostile checkpoint cannot make the reader build an enormous network before its tensors
+    /// are checked: widths 2¹⁶, depth 64, 4 sample dimensions, 2²⁴ values per sample.
+    public static let maxWidth = 1 << 16, maxDepth = 64, maxSampleRank = 4, maxSampleValues = 1 << 24
 
-    /// Checks the sample shape and every size field against the limits.
+    /// Checks the sample shape and every size field against the limits (products with
+    /// overflow checks).
     func checkLimits() throws {
         func bad(_ field: String, _ value: Any) -> NetworkConfigError {
             .invalid(architecture: architecture, field: field, value: "\(value)")
         }
-        guard !sampleShape.isEmpty, sampleShape.allSatisfy({ (1...Self.maxWidth).contains($0) }),
-              sampleShape.reduce(1, { $0 * $1 }) <= Self.maxSampleValues else { throw bad("sample_shape", sampleShape) }
+        do {
+            _ = try ShapeCheck.count(sampleShape, limit: Self.maxSampleValues)
+        } catch let problem as ShapeProblem {
+            throw NetworkConfigError.badShape(architecture: architecture, problem: "sample_shape: \(problem)")
+        }
+        guard sampleShape.count <= Self.maxSampleRank else {
+            throw NetworkConfigError.badShape(architecture: architecture,
+                                              problem: "sample_shape \(sampleShape) has \(sampleShape.count) dimensions; at most \(Self.maxSampleRank)")
+        }
         let widths: [(String, Int?)] = [("hidden", hidden), ("groups", groups), ("embedding_features", embeddingFeatures),
                                         ("embedding_width", embeddingWidth), ("classes", classes)]
         for (field, value) in widths {
@@ -91,21 +100,27 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
     /// The denoiser network this config describes.
     public func denoiserNetwork() throws -> any DenoiserNetwork {
         try checkLimits()
+        let network: any DenoiserNetwork
         switch architecture {
-        case "mlp-denoiser": return try MLPDenoiserNetwork(self)
-        case "unet": return try UNetNetwork(self)
+        case "mlp-denoiser": network = try MLPDenoiserNetwork(self)
+        case "unet": network = try UNetNetwork(self)
         default: throw NetworkConfigError.unknownArchitecture(architecture, valid: Self.denoiserArchitectures)
         }
+        try NetworkCost.check(self, floatsPerRow: network.workingFloatsPerRow)
+        return network
     }
 
     /// The classifier network this config describes.
     public func classifierNetwork() throws -> any ClassifierNetwork {
         try checkLimits()
+        let network: any ClassifierNetwork
         switch architecture {
-        case "mlp-classifier": return try MLPClassifierNetwork(self)
-        case "cnn-classifier": return try CNNClassifierNetwork(self)
+        case "mlp-classifier": network = try MLPClassifierNetwork(self)
+        case "cnn-classifier": network = try CNNClassifierNetwork(self)
         default: throw NetworkConfigError.unknownArchitecture(architecture, valid: Self.classifierArchitectures)
         }
+        try NetworkCost.check(self, floatsPerRow: network.workingFloatsPerRow)
+        return network
     }
 }
 
@@ -114,10 +129,13 @@ public enum NetworkConfigError: Error, Equatable, CustomStringConvertible {
     case unknownArchitecture(String, valid: [String])
     case missing(architecture: String, field: String)
     case invalid(architecture: String, field: String, value: String)
+    /// The sample shape breaks a rule (`ShapeCheck`) or a limit.
+    case badShape(architecture: String, problem: String)
 
     /// The message.
     public var description: String {
         switch self {
+        case let .badShape(architecture, problem): "\(architecture): \(problem)"
         case let .unknownArchitecture(name, valid):
             "unknown architecture '\(name)'; expected one of \(valid.joined(separator: ", "))"
         case let .missing(architecture, field): "\(architecture): the config has no '\(field)'"
@@ -136,6 +154,10 @@ public protocol DenoiserNetwork: Sendable {
     var layout: ParameterLayout { get }
     /// Rows per call that keep memory modest (im2col buffers grow with the batch).
     var preferredBatch: Int { get }
+    /// Workspace floats one row of an inference call takes (`NetworkCost`).
+    var workingFloatsPerRow: Int { get }
+    /// Floating-point operations of one row's forward pass (an estimate from the products).
+    var flopsPerRow: Double { get }
     /// `F` for inputs `x` (`[N] + sampleShape`) and noise labels `c_noise` (one per row).
     func forward(_ x: Tensor, labels: [Float], _ w: [Float]) -> (Tensor, Tape)
     /// Accumulates the parameter gradients into `g`; returns the gradient with respect to `x`.
@@ -159,6 +181,10 @@ public protocol ClassifierNetwork: Sendable {
     var classes: Int { get }
     /// Rows per call that keep memory modest.
     var preferredBatch: Int { get }
+    /// Workspace floats one row of an inference call takes (`NetworkCost`).
+    var workingFloatsPerRow: Int { get }
+    /// Floating-point operations of one row's forward pass (an estimate from the products).
+    var flopsPerRow: Double { get }
     /// Logits `[N, classes]` and the penultimate features, for inputs `[N] + sampleShape`.
     func forward(_ x: Tensor, _ w: [Float]) -> (logits: Tensor, features: Tensor, tape: Tape)
     /// Accumulates the parameter gradients of a loss whose gradient with respect to the logits is `dLogits`.

@@ -20,7 +20,7 @@ public struct UNetNetwork: DenoiserNetwork {
     /// The output normalisation and convolution.
     public let normOut: GroupNorm, convOut: Conv2d
     /// Rows per call (keeps the feature maps of one call near 1 MB per layer).
-    public var preferredBatch: Int { 64 }
+    public var preferredBatch: Int { NetworkCost.chunkRows(base: 64, floatsPerRow: workingFloatsPerRow) }
 
     /// What the backward pass needs.
     public struct Tape {

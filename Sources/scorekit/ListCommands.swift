@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ScoreKit
 
 /// `scorekit samplers`: every sampler with its keys, defaults and NFE rule.
@@ -22,14 +23,39 @@ struct SamplersCommand: ParsableCommand {
     }
 }
 
-/// `scorekit models`: the built-in models, a line each.
+/// `scorekit models`: the built-in models, a line each with its cost per call; model files
+/// named as arguments are described too.
 struct ModelsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "models", abstract: "List the built-in models.")
+    static let configuration = CommandConfiguration(commandName: "models", abstract: "List the built-in models (and describe model files).")
+
+    @Argument(help: "Model files (.json mixtures, .safetensors checkpoints) to describe as well.")
+    var files: [String] = []
+
+    @Flag(help: "Print a JSON array (name, kind, summary, cost per call and sample) on stdout.")
+    var json = false
 
     func run() throws {
-        let width = BuiltinModels.all.map(\.name.count).max() ?? 0
-        for entry in BuiltinModels.all {
-            print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.kind.padding(toLength: 7, withPad: " ", startingAt: 0))  \(entry.summary)")
+        var rows = try BuiltinModels.all.map { (name: $0.name, kind: $0.kind, summary: $0.summary, cost: try $0.load().cost) }
+        for file in files {
+            let model: LoadedModel
+            do { model = try ModelLoader.load(file) } catch { throw CLIError(String(describing: error)) }
+            let kind = model.mixture == nil ? "file" : "exact"
+            let summary = model.mixture.map { "Gaussian mixture, \($0.componentCount) components in \($0.dimension)-D" } ?? "checkpoint"
+            rows.append((file, kind, summary, model.cost))
+        }
+        if json {
+            let objects = rows.map { row -> [String: Any] in
+                ["name": row.name, "kind": row.kind, "summary": row.summary, "denoiser_flops": row.cost.denoiserFlops,
+                 "noise_level_flops": row.cost.noiseLevelFlops.map { $0 as Any } ?? NSNull()]
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let width = rows.map(\.name.count).max() ?? 0
+        for row in rows {
+            print("\(row.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(row.kind.padding(toLength: 7, withPad: " ", startingAt: 0))  \(row.summary)")
+            print("\(String(repeating: " ", count: width + 11))cost per call: \(row.cost.summary)")
         }
         print("\n--model also takes a file: a ScoreKit checkpoint (.safetensors, from `scorekit train` or scripts/torch),")
         print("or a Gaussian mixture as JSON, {\"kind\":\"gaussian-mixture\",\"weights\":[…],\"means\":[[…],…],\"stds\":[[…],…]}")

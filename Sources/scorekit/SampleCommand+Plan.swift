@@ -23,6 +23,7 @@ extension SampleCommand {
             }
         }
         chosen = chosen.resolved(for: loaded.denoiser)      // `auto` settings from the model: the spec says what runs
+        for warning in loaded.warnings(forSpec: chosen.spec) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let z = try initNoise.map { try readInitialNoise($0, shape: loaded.denoiser.sampleShape) }
         let total = count ?? z?.rows ?? 1000
         if let z, z.rows != total {

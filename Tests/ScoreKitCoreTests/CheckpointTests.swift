@@ -44,7 +44,7 @@ struct CheckpointTests {
             ("truncated data", good.prefix(good.count - 5), "past the data section"),
             ("truncated header", good.prefix(20), "exceeds the file"),
             ("huge header length", Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) + good.dropFirst(8), "exceeds the file"),
-            ("header not JSON", raw("{not json at all}"), "not a JSON object"),
+            ("header not JSON", raw("{not json at all}"), "header is not valid JSON: expected a key in quotes at byte 1"),
             ("header a JSON array", raw("[1, 2, 3]"), "not a JSON object"),
             ("deeply nested header", raw(String(repeating: "{\"a\":", count: 5000) + "1" + String(repeating: "}", count: 5000)), "nests deeper"),
             ("offsets past the end", raw("{\(meta),\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", two), "past the data section"),
@@ -60,7 +60,7 @@ struct CheckpointTests {
             ("NaN weights", raw("{\(meta),\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", floats([1, .nan])), "non-finite value at element 1"),
             ("infinite weights", raw("{\(meta),\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", floats([.infinity, 1])), "non-finite value at element 0"),
             ("no config", raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", two), "not a ScoreKit checkpoint"),
-            ("config not JSON", raw("{\"__metadata__\":{\"config\":\"[oops\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", two), "is not a JSON object"),
+            ("config not JSON", raw("{\"__metadata__\":{\"config\":\"[oops\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", two), "config is not valid JSON: unexpected character 'o' at byte 1"),
             ("metadata not strings", raw("{\"__metadata__\":{\"config\":3}}"), "is not a string"),
         ]
     }()

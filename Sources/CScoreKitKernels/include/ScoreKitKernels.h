@@ -5,6 +5,7 @@
 #define SCOREKIT_KERNELS_H
 
 #include <stddef.h>
+#include "ScoreKitMixture.h"
 
 /// y[i] = x[i] * sigmoid(x[i]) (SiLU), i < n.
 void scorekit_silu_forward(const float *x, float *y, size_t n);

@@ -129,6 +129,23 @@ public enum FileFormatError: Error, Equatable, CustomStringConvertible {
     case malformed(String, reason: String)
     case unsupportedExtension(String, valid: [String])
 
+    /// The file the error is about.
+    public var path: String {
+        switch self {
+        case let .cannotRead(path, _), let .cannotWrite(path, _), let .malformed(path, _), let .unsupportedExtension(path, _): path
+        }
+    }
+
+    /// The message without the file's name, for callers that name the file themselves.
+    public var reason: String {
+        switch self {
+        case let .cannotRead(_, reason): "cannot be read: \(reason)"
+        case let .cannotWrite(_, reason): "cannot be written: \(reason)"
+        case let .malformed(_, reason): "is malformed: \(reason)"
+        case let .unsupportedExtension(_, valid): "unsupported file type; use one of \(valid.map { "." + $0 }.joined(separator: ", "))"
+        }
+    }
+
     public var description: String {
         switch self {
         case let .cannotRead(path, reason): "cannot read \(path): \(reason)"

@@ -38,9 +38,13 @@ public struct Checkpoint: Sendable {
             throw fail("no '\(Self.configKey)' in __metadata__: not a ScoreKit checkpoint")
         }
         let config = Data(text.utf8)
-        guard (try? JSONSerialization.jsonObject(with: config)) is [String: Any] else {
-            throw fail("__metadata__.\(Self.configKey) is not a JSON object")
+        let parsed: Any
+        do {
+            parsed = try JSONCheck.parse(config)
+        } catch let problem as JSONProblem {
+            throw fail("__metadata__.\(Self.configKey) is not valid JSON: \(problem.reason)")
         }
+        guard parsed is [String: Any] else { throw fail("__metadata__.\(Self.configKey) is not a JSON object") }
         var tensors: [String: Tensor] = [:]
         for entry in file.entries {
             guard [.F32, .F16, .BF16, .F64].contains(entry.dtype) else {

@@ -28,7 +28,7 @@ public enum NPY {
     public static func decode(_ data: Data, path: String = "array") throws -> Tensor {
         let bytes = [UInt8](data)
         let info = try headerInfo(bytes, path: path)
-        let count = info.shape.reduce(1, *), width = info.width
+        let count = info.shape.reduce(1, *), width = info.width      // checked in headerInfo: no overflow
         let payload = bytes[info.dataStart...]
         guard payload.count == count * width else {
             throw FileFormatError.malformed(path, reason: "shape \(info.shape) needs \(count * width) bytes of data, found \(payload.count)")
@@ -61,14 +61,36 @@ public enum NPY {
             throw FileFormatError.malformed(path, reason: "Fortran-ordered arrays are not supported; save with C order")
         }
         guard let shapeText = field("shape", in: header) else { throw FileFormatError.malformed(path, reason: "no shape in header") }
-        let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
-            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !shape.isEmpty else { throw FileFormatError.malformed(path, reason: "a 0-d array holds no samples") }
+        let shape = try parseShape(shapeText, path: path)
         switch descr {
         case "'<f4'", "'f4'": return (shape, 4, dataStart)
         case "'<f8'", "'f8'": return (shape, 8, dataStart)
         default: throw FileFormatError.malformed(path, reason: "dtype \(descr) is not supported; use float32 or float64")
         }
+    }
+
+    /// The most values a `.npy` file may declare (2⁴⁰): byte counts stay far from overflow.
+    public static let maxValues = 1 << 40
+
+    /// The shape tuple of a header, e.g. `(3, 2)` or `(5,)`: every entry a non-negative
+    /// integer, the number of values at most `maxValues`.
+    private static func parseShape(_ text: String, path: String) throws -> [Int] {
+        let fields = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !fields.isEmpty else { throw FileFormatError.malformed(path, reason: "a 0-d array holds no samples") }
+        var shape: [Int] = []
+        for field in fields {
+            guard let n = Int(field) else {
+                throw FileFormatError.malformed(path, reason: "header shape \(text) is invalid: '\(field)' is not an integer")
+            }
+            shape.append(n)
+        }
+        do {
+            _ = try ShapeCheck.count(shape, minimumEntry: 0, limit: maxValues)
+        } catch let problem as ShapeProblem {
+            throw FileFormatError.malformed(path, reason: "header \(problem)")
+        }
+        return shape
     }
 
     /// The text of `key`'s value in a Python-dict header, e.g. `'<f4'`, `False`, `(3, 2)`.

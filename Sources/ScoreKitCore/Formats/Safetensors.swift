@@ -67,9 +67,13 @@ public struct Safetensors: Sendable {
         func fail(_ reason: String) -> FileFormatError { .malformed(path, reason: reason) }
         guard header.first == UInt8(ascii: "{") else { throw fail("header is not a JSON object") }
         guard Self.nestingDepth(header) <= 16 else { throw fail("header JSON nests deeper than 16 levels") }
-        guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
-            throw fail("header is not a JSON object")
+        let parsed: Any
+        do {
+            parsed = try JSONCheck.parse(header)
+        } catch let problem as JSONProblem {
+            throw fail("header is not valid JSON: \(problem.reason)")
         }
+        guard let object = parsed as? [String: Any] else { throw fail("header is not a JSON object") }
         var metadata: [String: String] = [:]
         var entries: [Entry] = []
         for (name, value) in object {
