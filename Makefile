@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 RELEASE_BIN := .build/release/scorekit
 OUT ?= out
 
-.PHONY: deps build demo test fuzz examples install-check docs clean
+.PHONY: deps build demo test examples install-check docs fuzz clean
 
 # libopenblas-dev provides cblas.h and libopenblas for the matrix products (Linux only;
 # Apple platforms use Accelerate).
