@@ -7,40 +7,22 @@ import Foundation
 // flag of the `scorekit` tool: `errorDescription` then words the same sentence for the API, and
 // the tool keeps printing `description` with its flag.
 
-extension FileFormatError: LocalizedError {
+/// An error whose `localizedDescription` is its one-line `description`: conforming is one line,
+/// `extension MyError: DescribedError {}`.
+public protocol DescribedError: LocalizedError, CustomStringConvertible {}
+
+extension DescribedError {
     /// The one-line message, as `description`.
     public var errorDescription: String? { description }
 }
 
-extension ShapeProblem: LocalizedError {
-    /// The one-line message, as `description`.
-    public var errorDescription: String? { description }
-}
-
-extension JSONProblem: LocalizedError {
-    /// The one-line message, as `description`.
-    public var errorDescription: String? { description }
-}
-
-extension ReplayNoiseError: LocalizedError {
-    /// The one-line message, as `description`.
-    public var errorDescription: String? { description }
-}
-
-extension BLASConfigurationError: LocalizedError {
-    /// The one-line message, as `description`.
-    public var errorDescription: String? { description }
-}
-
-extension SamplingError: LocalizedError {
-    /// The one-line message, as `description`.
-    public var errorDescription: String? { description }
-}
-
-extension ShardMergeError: LocalizedError {
-    /// The one-line message, as `description`.
-    public var errorDescription: String? { description }
-}
+extension FileFormatError: DescribedError {}
+extension ShapeProblem: DescribedError {}
+extension JSONProblem: DescribedError {}
+extension ReplayNoiseError: DescribedError {}
+extension BLASConfigurationError: DescribedError {}
+extension SamplingError: DescribedError {}
+extension ShardMergeError: DescribedError {}
 
 extension ShardError: LocalizedError {
     /// The message of `description` without the tool's `--shard` flag.
@@ -51,14 +33,9 @@ extension ShardError: LocalizedError {
     }
 }
 
-extension SamplerSpecError: LocalizedError {
-    /// The message of `description` (the tool says `--nfe` where it says "the budget of").
-    public var errorDescription: String? { description }
-}
+extension SamplerSpecError: DescribedError {}
 
-extension InvalidOptionValue: LocalizedError, CustomStringConvertible {
+extension InvalidOptionValue: DescribedError {
     /// "invalid value; expected …".
     public var description: String { "invalid value; expected \(expected)" }
-    /// The message of `description`.
-    public var errorDescription: String? { description }
 }
