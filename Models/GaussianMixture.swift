@@ -37,6 +37,7 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
         tables = MixtureTables(logWeights: scaled.map { log($0 / total) }, means: means, stds: stds)
     }
 
+    /// Equal when weights, means and standard deviations are.
     public static func == (a: GaussianMixture, b: GaussianMixture) -> Bool {
         a.weights == b.weights && a.means == b.means && a.stds == b.stds && a.sampleShape == b.sampleShape
     }

@@ -7,7 +7,9 @@ import ScoreKitCore
 ///     h = SiLU(Linear(h))  (depth times)      layers.0 …
 ///     logits = Linear(h)                      out
 public struct MLPClassifierNetwork: ClassifierNetwork {
+    /// The configuration the network was built from.
     public let config: NetworkConfig
+    /// Where each layer's parameters sit in the flat weight vector.
     public let layout: ParameterLayout
     /// The hidden layers.
     public let hidden: SiLUStack
@@ -37,6 +39,8 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
         self.layout = layout
     }
 
+    /// The logits for the batch `x` with weights `w`, the features before the last layer, and the
+    /// tape `backward` needs.
     public func forward(_ x: Tensor, _ w: [Float]) -> (logits: Tensor, features: Tensor, tape: Tape) {
         var h = x.reshaped([x.rows, x.rowSize])
         if scaleInput {
@@ -47,6 +51,8 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
         return (output.forward(last, w), last, Tape(hidden: tape, last: last))
     }
 
+    /// Adds the gradient with respect to the weights of a loss whose gradient with respect to
+    /// the logits is `dLogits` into `g`.
     public func backward(_ dLogits: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) {
         _ = hidden.backward(output.backward(dLogits, input: tape.last, w, &g), tape.hidden, w, &g)
     }
@@ -63,7 +69,9 @@ public struct MLPClassifierNetwork: ClassifierNetwork {
 ///
 /// `flatten` reads the final map channels-last (height, width, channel).
 public struct CNNClassifierNetwork: ClassifierNetwork {
+    /// The configuration the network was built from.
     public let config: NetworkConfig
+    /// Where each layer's parameters sit in the flat weight vector.
     public let layout: ParameterLayout
     /// One convolution per level (each followed by ReLU and pooling).
     public let convs: [Conv2d]
@@ -111,6 +119,8 @@ public struct CNNClassifierNetwork: ClassifierNetwork {
         self.layout = layout
     }
 
+    /// The logits for the batch `x` with weights `w`, the features before the last layer, and the
+    /// tape `backward` needs.
     public func forward(_ x: Tensor, _ w: [Float]) -> (logits: Tensor, features: Tensor, tape: Tape) {
         var input = x, logScale: [Float] = []
         if scaleInput { (input, logScale) = InputScaling.apply(x) }
@@ -131,6 +141,8 @@ public struct CNNClassifierNetwork: ClassifierNetwork {
         return (output.forward(features, w), features, tape)
     }
 
+    /// Adds the gradient with respect to the weights of a loss whose gradient with respect to
+    /// the logits is `dLogits` into `g`.
     public func backward(_ dLogits: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) {
         let dF = output.backward(dLogits, input: tape.features, w, &g)
         var dFlat = head.backward(ReLU.backward(dF, input: tape.preHead), input: tape.flat, w, &g)

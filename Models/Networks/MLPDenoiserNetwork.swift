@@ -42,12 +42,16 @@ public struct MLPDenoiserNetwork: DenoiserNetwork {
         self.layout = layout
     }
 
+    /// The raw output F for the scaled input `x` and noise labels c_noise with weights `w`,
+    /// and the tape `backward` needs.
     public func forward(_ x: Tensor, labels: [Float], _ w: [Float]) -> (Tensor, Tape) {
         let input = FeatureMaps.concatenate(x.reshaped([x.rows, x.rowSize]), embedding.forward(labels))
         let (last, tape) = hidden.forward(input, w)
         return (output.forward(last, w).reshaped(x.shape), Tape(hidden: tape, last: last))
     }
 
+    /// Adds the weights' gradient of a loss with gradient `dy` with respect to F into `g`;
+    /// returns the gradient with respect to the input.
     public func backward(_ dy: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let shape = dy.shape
         let dh = hidden.backward(output.backward(dy.reshaped([dy.rows, dy.rowSize]), input: tape.last, w, &g), tape.hidden, w, &g)

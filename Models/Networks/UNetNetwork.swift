@@ -11,7 +11,9 @@ import ScoreKitCore
 ///
 /// Inside, feature maps are channels-last; the input and output are `[N, C, H, W]`.
 public struct UNetNetwork: DenoiserNetwork {
+    /// The configuration the network was built from.
     public let config: NetworkConfig
+    /// Where each layer's parameters sit in the flat weight vector.
     public let layout: ParameterLayout
     /// The noise embedding.
     public let embed: NoiseEmbeddingMLP
@@ -58,6 +60,8 @@ public struct UNetNetwork: DenoiserNetwork {
         self.layout = layout
     }
 
+    /// The raw output F for the scaled input `x` and noise labels c_noise with weights `w`,
+    /// and the tape `backward` needs.
     public func forward(_ x: Tensor, labels: [Float], _ w: [Float]) -> (Tensor, Tape) {
         let (e, embedCache) = embed.forward(labels, w)
         let (h0, convInCache) = convIn.forward(FeatureMaps.channelsLast(x), w)
@@ -73,6 +77,8 @@ public struct UNetNetwork: DenoiserNetwork {
         return (FeatureMaps.channelsFirst(out), tape)
     }
 
+    /// Adds the weights' gradient of a loss with gradient `dy` with respect to F into `g`;
+    /// returns the gradient with respect to the input.
     public func backward(_ dy: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let dA = convOut.backward(FeatureMaps.channelsLast(dy), tape.convOut, w, &g)
         let dH2 = normOut.backward(SiLU.backward(dA, input: tape.preOut), tape.normOut, w, &g)

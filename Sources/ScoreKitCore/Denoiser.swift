@@ -37,6 +37,7 @@ public protocol NoiseLevelEstimator: Sendable {
 /// K log-spaced noise levels `σ_k = σ_min·(σ_max/σ_min)^{1 − k/K}`, k = 0 … K−1: k = 0 is σ_max
 /// and the levels fall towards σ_min (the Denoising-MCMC grid; Kim & Ye, 2022).
 public struct NoiseLevelGrid: Sendable, Hashable, Codable {
+    /// The smallest and largest level and the number of levels.
     public var sigmaMin: Double, sigmaMax: Double, count: Int
 
     /// A grid of `count` levels between `sigmaMin` and `sigmaMax`.

@@ -20,6 +20,7 @@ public protocol NoiseProcess: Sendable {
 /// The variance-exploding SDE: `σ(t) = σ_min·(σ_max/σ_min)^t`, `f = 0`,
 /// `g(t) = σ(t)·√(2 log(σ_max/σ_min))`.
 public struct VarianceExplodingProcess: NoiseProcess, Hashable {
+    /// σ at t = 0 and at t = 1.
     public var sigmaMin: Double, sigmaMax: Double
     /// A VE process between `sigmaMin` and `sigmaMax` (score_sde defaults 0.01 and 50).
     public init(sigmaMin: Double = 0.01, sigmaMax: Double = 50) {
@@ -35,6 +36,7 @@ public struct VarianceExplodingProcess: NoiseProcess, Hashable {
 /// The variance-preserving SDE with linear `β(t) = β_min + t(β_max − β_min)`:
 /// `f = −½β(t)`, `g = √β(t)`, `ᾱ(t) = exp(−½t²(β_max − β_min) − tβ_min)`.
 public struct VariancePreservingProcess: NoiseProcess, Hashable {
+    /// β at t = 0 and at t = 1.
     public var betaMin: Double, betaMax: Double
     /// A VP process (score_sde defaults β_min 0.1, β_max 20).
     public init(betaMin: Double = 0.1, betaMax: Double = 20) {
@@ -59,6 +61,7 @@ public struct VariancePreservingProcess: NoiseProcess, Hashable {
 /// The sub-VP SDE: VP's drift with `g(t) = √(β(t)(1 − e^{−2∫β}))`; marginal mean α(t) as VP,
 /// standard deviation `1 − α(t)²`, so `σ(t) = (1 − α²)/α`.
 public struct SubVariancePreservingProcess: NoiseProcess, Hashable {
+    /// The VP process whose β schedule and drift it shares.
     public var base: VariancePreservingProcess
     /// A sub-VP process on the β schedule of `VariancePreservingProcess(betaMin:betaMax:)`.
     public init(betaMin: Double = 0.1, betaMax: Double = 20) {

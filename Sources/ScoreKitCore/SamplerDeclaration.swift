@@ -149,6 +149,7 @@ extension SamplerSpecError {
 public struct SamplerDescription: Sendable {
     /// One option: key, valid values, default (as printed), help.
     public struct Option: Sendable {
+        /// The key, the values it takes, its default as a spec shows it, and a line of help.
         public let key: String, values: String, defaultValue: String, help: String
     }
     /// The name, one line on what it is, the paper and the NFE rule.

@@ -14,6 +14,7 @@ public struct SamplerSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// One `key=value` pair.
     public struct Pair: Sendable, Hashable {
+        /// A key and its value as written.
         public let key: String, value: String
         /// A key and its value.
         public init(key: String, value: String) { self.key = key; self.value = value }

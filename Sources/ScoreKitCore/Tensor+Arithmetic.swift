@@ -113,7 +113,9 @@ public enum RowCoefficients: Sendable, ExpressibleByFloatLiteral, ExpressibleByI
     /// One coefficient per row.
     case perRow([Double])
 
+    /// One coefficient for every row.
     public init(floatLiteral value: Double) { self = .all(value) }
+    /// One coefficient for every row.
     public init(integerLiteral value: Int) { self = .all(Double(value)) }
 
     /// The coefficient of row `r`.

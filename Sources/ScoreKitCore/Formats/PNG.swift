@@ -3,6 +3,7 @@ import Foundation
 /// An 8-bit RGB image and its PNG encoding (zlib stream of stored deflate blocks: no
 /// compression library needed; the images ScoreKit writes are small).
 public struct RGBImage: Sendable, Equatable {
+    /// Size in pixels.
     public let width: Int, height: Int
     /// `width·height·3` bytes, row-major, top row first.
     public var pixels: [UInt8]
