@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 RELEASE_BIN := .build/release/scorekit
 OUT ?= out
 
-.PHONY: deps build demo test examples install-check docs fuzz clean
+.PHONY: deps build demo test test-quick examples install-check docs fuzz clean
 
 # libopenblas-dev provides cblas.h and libopenblas for the matrix products (Linux only;
 # Apple platforms use Accelerate).
@@ -31,6 +31,11 @@ demo: build
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	@$(MAKE) --no-print-directory examples
+
+# The quick tier: every suite except those marked `.statistical` (distributions drawn from
+# thousands of samples, trained-model quality, training, fuzzing). Same release build.
+test-quick: deps
+	SCOREKIT_TEST_QUICK=1 $(SWIFT) test -c release -Xswiftc -enable-testing
 
 # The packages in Examples/ (each depends on ScoreKit through the link Examples/ScoreKit → ..):
 # builds each in debug and runs it; each checks what it prints and exits non-zero on a failed
@@ -64,7 +69,7 @@ docs: deps
 # The full input fuzzing: 5,000 config-field mutants of the shipped checkpoints and 1,000
 # mixture-spec mutants, each sampled with euler and dlg as separate processes (docs/reliability.md).
 fuzz: deps
-	SCOREKIT_FUZZ_FULL=1 $(SWIFT) test -c release -Xswiftc -enable-testing --filter InputFuzzTests
+	SCOREKIT_TEST_FULL=1 $(SWIFT) test -c release -Xswiftc -enable-testing --filter InputFuzzTests
 
 clean:
 	rm -rf .build Examples/.build $(OUT)

@@ -49,11 +49,14 @@ let package = Package(
             name: "scorekit",
             dependencies: ["ScoreKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "ScoreKitCoreTests", dependencies: ["ScoreKitCore"]),
-        .testTarget(name: "ScoreKitMetricsTests", dependencies: ["ScoreKitMetrics"]),
-        .testTarget(name: "ScoreKitModelsTests", dependencies: ["ScoreKitModels"]),
-        .testTarget(name: "ScoreKitSamplersTests", dependencies: ["ScoreKit"]),
-        .testTarget(name: "ScoreKitCompareTests", dependencies: ["ScoreKitCompare", "ScoreKit"]),
-        .testTarget(name: "ScoreKitCLITests", dependencies: ["scorekit", "ScoreKit"]),
+        // The test settings (environment flags) and the `.statistical` trait, shared by every
+        // test target; not a product.
+        .target(name: "ScoreKitTestSupport", path: "Tests/Support"),
+        .testTarget(name: "ScoreKitCoreTests", dependencies: ["ScoreKitCore", "ScoreKitTestSupport"]),
+        .testTarget(name: "ScoreKitMetricsTests", dependencies: ["ScoreKitMetrics", "ScoreKitTestSupport"]),
+        .testTarget(name: "ScoreKitModelsTests", dependencies: ["ScoreKitModels", "ScoreKitTestSupport"]),
+        .testTarget(name: "ScoreKitSamplersTests", dependencies: ["ScoreKit", "ScoreKitTestSupport"]),
+        .testTarget(name: "ScoreKitCompareTests", dependencies: ["ScoreKitCompare", "ScoreKit", "ScoreKitTestSupport"]),
+        .testTarget(name: "ScoreKitCLITests", dependencies: ["scorekit", "ScoreKit", "ScoreKitTestSupport"]),
     ]
 )

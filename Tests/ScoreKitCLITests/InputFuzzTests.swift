@@ -1,4 +1,5 @@
 import Foundation
+import ScoreKitTestSupport
 import Testing
 
 /// Mutated model files through the real `scorekit` binary, each run a separate process so a
@@ -8,13 +9,12 @@ import Testing
 /// `Error:` line on stderr.
 ///
 /// `make test` runs a sample (300 + 100 inputs, about 40 s on two cores). The full run, 5,000 config-field and 1,000
-/// mixture-spec mutants: `SCOREKIT_FUZZ_FULL=1 swift test -c release -Xswiftc -enable-testing
-/// --filter InputFuzzTests` (or `make fuzz`); `SCOREKIT_FUZZ_SEED` changes the mutants.
-@Suite("scorekit input fuzzing", .serialized)
+/// mixture-spec mutants: `SCOREKIT_TEST_FULL=1 swift test -c release -Xswiftc -enable-testing
+/// --filter InputFuzzTests` (or `make fuzz`); `SCOREKIT_TEST_SEED` changes the mutants.
+@Suite("scorekit input fuzzing", .serialized, .tags(.statistical), .statistical)
 struct InputFuzzTests {
-    static let environment = ProcessInfo.processInfo.environment
-    static let full = environment["SCOREKIT_FUZZ_FULL"] == "1"
-    static let seed = UInt64(environment["SCOREKIT_FUZZ_SEED"] ?? "") ?? 20_251_130
+    static let full = TestSettings.full
+    static let seed = TestSettings.seed(default: 20_251_130)
     static let runner = FuzzRunner(runs: [
         ["--sampler", "euler", "--count", "2", "--nfe", "12", "--threads", "1"],
         ["--sampler", "dlg:skip=4", "--count", "2", "--nfe", "12", "--threads", "1"],

@@ -1,9 +1,10 @@
 import Foundation
+import ScoreKitTestSupport
 import Testing
 @testable import ScoreKitCompare
 import ScoreKit
 
-@Suite("Comparison sweeps on gmm2d")
+@Suite("Comparison sweeps on gmm2d", .tags(.statistical), .statistical)
 struct ComparisonSweepTests {
     @Test("ddpm and ddim at two budgets: every file, every metric, honest NFE and determinism")
     func smallSweep() throws {

@@ -1,11 +1,12 @@
 import Foundation
+import ScoreKitTestSupport
 import Testing
 @testable import ScoreKitCompare
 import ScoreKit
 
 /// The shipped trained models carry what a comparison measures against: fresh data for the
 /// 2-D sets, the held-out digits and the digit classifier's feature space for `digits`.
-@Suite("Metrics for the trained models")
+@Suite("Metrics for the trained models", .tags(.statistical), .statistical)
 struct TrainedModelMetricsTests {
     @Test("2-D models: SW and MMD² against fresh draws of their own data")
     func toyModels() throws {

@@ -1,11 +1,12 @@
 import Foundation
 import ScoreKitCore
+import ScoreKitTestSupport
 import Testing
 @testable import ScoreKitModels
 
 /// Training: the loss falls, a seed fixes the result, and a resumed run equals an
 /// uninterrupted one bit for bit.
-@Suite("Training")
+@Suite("Training", .tags(.statistical), .statistical)
 struct TrainingTests {
     /// A small 2-D recipe that trains in well under a second.
     static func tinyRecipe(steps: Int = 40, classifierSteps: Int = 10, seed: UInt64 = 3) throws -> TrainingRecipe {

@@ -1,9 +1,10 @@
 import Foundation
+import ScoreKitTestSupport
 import Testing
 import ScoreKit
 
 /// Denoising MCMC (DLG) on exact models, with the exact noise-level posterior.
-@Suite("DLG")
+@Suite("DLG", .tags(.statistical), .statistical)
 struct DLGTests {
     /// The paper's claim on a mixture where one sample pins down its noise level: at the same
     /// per-sample NFE, chains that start the integrator at moderate σ beat the integrator alone.
@@ -14,7 +15,7 @@ struct DLGTests {
         let model = BuiltinModels.gmm64
         let exact = SampleStatistics(model.sample(count: 1000, seed: 99), under: model)
         func gap(_ spec: String) throws -> (Double, SamplingResult) {
-            let result = try draw(spec, from: model, count: 1000, nfe: nfe)
+            let result = try TestKit.draw(spec, from: model, count: 1000, nfe: nfe)
             return ((SampleStatistics(result.samples, under: model).meanLogLikelihood - exact.meanLogLikelihood) / 64, result)
         }
         let (alone, _) = try gap("heun")
@@ -35,7 +36,7 @@ struct DLGTests {
     @Test("gmm2d: the chain drifts to the bottom of the grid and keeps the 0.8/0.2 mode weights")
     func keepsModeWeights() throws {
         let model = BuiltinModels.gmm2d
-        let result = try draw("dlg:integrator=heun,chains=4000", from: model, count: 4000, nfe: 20)
+        let result = try TestKit.draw("dlg:integrator=heun,chains=4000", from: model, count: 4000, nfe: 20)
         let weight = SampleStatistics(result.samples, under: model).modeWeights[0]
         #expect(abs(weight - 0.80) <= 0.03)
         #expect(abs(weight - 0.785) <= 4 * (0.785 * 0.215 / 4000).squareRoot(), "mode weight \(weight)")
@@ -78,8 +79,8 @@ struct DLGTests {
     @Test("sigma=sample draws levels from the posterior")
     func sampledLevels() throws {
         let model = BuiltinModels.gmm64
-        let argmax = try draw("dlg:chains=32,sigma=argmax", from: model, count: 32, nfe: 20).diagnostics["handoff-sigma"]!
-        let sampled = try draw("dlg:chains=32,sigma=sample", from: model, count: 32, nfe: 20).diagnostics["handoff-sigma"]!
+        let argmax = try TestKit.draw("dlg:chains=32,sigma=argmax", from: model, count: 32, nfe: 20).diagnostics["handoff-sigma"]!
+        let sampled = try TestKit.draw("dlg:chains=32,sigma=sample", from: model, count: 32, nfe: 20).diagnostics["handoff-sigma"]!
         #expect(argmax != sampled)
         #expect(Set(sampled).count > 1)
     }

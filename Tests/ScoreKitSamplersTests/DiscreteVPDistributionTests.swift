@@ -1,9 +1,10 @@
 import Foundation
+import ScoreKitTestSupport
 import Testing
 import ScoreKit
 
 /// DDPM and DDIM reproduce the data distribution of exact models.
-@Suite("Discrete VP samplers reproduce exact mixtures")
+@Suite("Discrete VP samplers reproduce exact mixtures", .tags(.statistical), .statistical)
 struct DiscreteVPDistributionTests {
     /// 20,000 samples on gmm2d: the (5,5) mode weight within 0.80 ± 0.02 and the mean
     /// log-likelihood within 0.05 nats of that of exact samples. The mode weight's standard
@@ -12,7 +13,7 @@ struct DiscreteVPDistributionTests {
     @Test("gmm2d: mode weights and log-likelihood", arguments: ["ddpm:steps=1000", "ddim:eta=0,steps=100"])
     func gmm2d(_ spec: String) throws {
         let mixture = BuiltinModels.gmm2d
-        let samples = try draw(spec, from: mixture, count: 20_000).samples
+        let samples = try TestKit.draw(spec, from: mixture, count: 20_000).samples
         let stats = SampleStatistics(samples, under: mixture)
         let exact = SampleStatistics(mixture.sample(count: 20_000, seed: 99), under: mixture)
         #expect(abs(stats.modeWeights[0] - 0.80) <= 0.02, "mode weight \(stats.modeWeights[0])")
@@ -31,7 +32,7 @@ struct DiscreteVPDistributionTests {
     @Test("gmm64: log-likelihood", arguments: ["ddpm:steps=1000,variance=large", "ddim:eta=0,steps=1000"])
     func gmm64(_ spec: String) throws {
         let mixture = BuiltinModels.gmm64
-        let samples = try draw(spec, from: mixture, count: 4_000).samples
+        let samples = try TestKit.draw(spec, from: mixture, count: 4_000).samples
         let stats = SampleStatistics(samples, under: mixture)
         let exact = SampleStatistics(mixture.sample(count: 4_000, seed: 99), under: mixture)
         let gap = stats.meanLogLikelihood - exact.meanLogLikelihood
@@ -47,7 +48,7 @@ struct DiscreteVPDistributionTests {
 /// `ρ_j` the ratio of output to data variance (for an unbiased mean). This pins the 64-D gap
 /// of the few-step samplers to the discretisation bias theory predicts — not a bug, and not
 /// something a tolerance should hide.
-@Suite("Discretisation bias has its closed form")
+@Suite("Discretisation bias has its closed form", .tags(.statistical), .statistical)
 struct DiscretisationBiasTests {
     /// Output variance ÷ data variance for a zero-mean Gaussian of std `s`, from unit prior
     /// variance at the first timestep. `ddim` with η = 0; otherwise DDPM with the given variance.
@@ -83,7 +84,7 @@ struct DiscretisationBiasTests {
         let predicted = stds.reduce(0.0) { $0 - 0.5 * (Self.varianceRatio($1, timesteps: timesteps, schedule: schedule, ddpmSmall: ddpmSmall) - 1) }
 
         let n = 4_000
-        let samples = try draw(spec, from: gaussian, count: n).samples
+        let samples = try TestKit.draw(spec, from: gaussian, count: n).samples
         let exact = gaussian.sample(count: n, seed: 99)
         let gap = SampleStatistics(samples, under: gaussian).meanLogLikelihood - SampleStatistics(exact, under: gaussian).meanLogLikelihood
         // log p of a 64-D Gaussian sample has SD √32 ≈ 5.7; two independent means of n draws
@@ -118,7 +119,7 @@ struct DDIMConvergenceTests {
         }
         let errors = try [25, 50, 100, 200, 400].map { steps -> Double in
             let sampler = try SamplerCatalog.standard.sampler("ddim:eta=0,spacing=trailing,steps=\(steps)")
-            let (x, _) = try run(sampler, gaussian, z: z, noise: ReplayNoise([]))
+            let (x, _) = try TestKit.run(sampler, gaussian, z: z, noise: ReplayNoise([]))
             return (zip(x.scalars, exact.scalars).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.count)).squareRoot()
         }
         // First order: each doubling of the steps roughly halves the error.

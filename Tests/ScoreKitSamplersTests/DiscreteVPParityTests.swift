@@ -36,8 +36,8 @@ struct DiscreteVPParityTests {
         #expect(timesteps == c.timesteps, "timestep grid differs from diffusers'")
 
         let noise = ReplayNoise(c.noise.map { Tensor($0) })
-        let (x, context) = try run(sampler, Self.file.mixture.model, z: Tensor(c.z), noise: noise)
-        let error = relativeError(x, Tensor(c.expected))
+        let (x, context) = try TestKit.run(sampler, Self.file.mixture.model, z: Tensor(c.z), noise: noise)
+        let error = TestKit.relativeError(x, Tensor(c.expected))
         #expect(error < 1e-4, "relative error \(error)")
         #expect(context.nfe.allSatisfy { $0 == c.steps })
     }

@@ -8,7 +8,7 @@ struct IntegratorTests {
     static let gaussian = SingleGaussian.standard
     static let start = [0.3, 1, 2.5, 7, 20, 55, 80, 0.05]
 
-    static func states() throws -> Tensor { try ODE.normals(rows: start.count, dimension: 4).scalingRows(by: start) }
+    static func states() throws -> Tensor { try TestKit.normals(rows: start.count, dimension: 4).scalingRows(by: start) }
 
     /// Against the closed-form flow from each row's σ (0.05 … 80) to σ_end = 0.002, states up to
     /// ~250 in size. A wrong start or end level would be off by O(0.1–1); what is left is
@@ -21,11 +21,11 @@ struct IntegratorTests {
         ("dpm-solver++:steps=200,schedule=discrete", 1e-2), ("rk45", 2e-4),
     ])
     func closedForm(_ spec: String, _ tolerance: Double) throws {
-        let integrator = try ODE.integrator(spec)
+        let integrator = try TestKit.integrator(spec)
         let x = try Self.states()
-        let (out, context) = try ODE.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 0.002)
+        let (out, context) = try TestKit.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 0.002)
         let exact = Self.gaussian.flow(x, from: Self.start, to: 0.002)
-        #expect(ODE.maxError(out, exact) < tolerance, "\(spec): error \(ODE.maxError(out, exact))")
+        #expect(TestKit.maxError(out, exact) < tolerance, "\(spec): error \(TestKit.maxError(out, exact))")
         if let planned = integrator.plannedIntegrationNFE {
             #expect(context.nfe == Array(repeating: planned, count: Self.start.count))
         }
@@ -36,11 +36,11 @@ struct IntegratorTests {
         "ddim:steps=20", "ddim:steps=20,eta=0.5",
     ])
     func batchIndependence(_ spec: String) throws {
-        let integrator = try ODE.integrator(spec)
+        let integrator = try TestKit.integrator(spec)
         let x = try Self.states()
-        let (batch, batchContext) = try ODE.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 0.01, seed: 4)
+        let (batch, batchContext) = try TestKit.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 0.01, seed: 4)
         for r in Self.start.indices {
-            let (alone, context) = try ODE.integrate(integrator, Self.gaussian.model, x: x.rows(r..<(r + 1)),
+            let (alone, context) = try TestKit.integrate(integrator, Self.gaussian.model, x: x.rows(r..<(r + 1)),
                                                      sigma: [Self.start[r]], to: 0.01, seed: 4, firstIndex: r)
             #expect(alone == batch.rows(r..<(r + 1)), "\(spec): row \(r) at σ \(Self.start[r])")
             #expect(context.nfe == [batchContext.nfe[r]])
@@ -49,9 +49,9 @@ struct IntegratorTests {
 
     @Test("rows at or below σ_end pass through with no calls", arguments: ["heun", "dpm-solver++", "rk45", "ddim", "euler"])
     func passThrough(_ name: String) throws {
-        let integrator = try ODE.integrator(name)
+        let integrator = try TestKit.integrator(name)
         let x = try Self.states()
-        let (out, context) = try ODE.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 1)
+        let (out, context) = try TestKit.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 1)
         for r in Self.start.indices where Self.start[r] <= 1 {
             #expect(out.rows(r..<(r + 1)) == x.rows(r..<(r + 1)))
             #expect(context.nfe[r] == 0)
@@ -66,16 +66,16 @@ struct IntegratorTests {
         "heun:steps=9,schedule=discrete,spacing=trailing", "rk45",
     ])
     func sampleIsIntegratePlusEnding(_ spec: String) throws {
-        let integrator = try ODE.integrator(spec)
+        let integrator = try TestKit.integrator(spec)
         let model = Self.gaussian.model
         let levels = (integrator as? EDMSampler)?.sigmas(for: model) ?? (integrator as? DPMSolverPlusPlus)?.sigmas(for: model)
             ?? [80, 0.002]                                             // rk45: σ_max to σ_min
-        let z = try ODE.normals(rows: 6, dimension: 4)
-        let (sampled, sampleContext) = try ODE.run(integrator, Self.gaussian.model, z: z)
+        let z = try TestKit.normals(rows: 6, dimension: 4)
+        let (sampled, sampleContext) = try TestKit.run(integrator, Self.gaussian.model, z: z)
         let first = Array(repeating: levels[0], count: 6), last = levels[levels.count - 1]
-        let (x, context) = try ODE.integrate(integrator, Self.gaussian.model, x: levels[0] * z, sigma: first, to: last)
+        let (x, context) = try TestKit.integrate(integrator, Self.gaussian.model, x: levels[0] * z, sigma: first, to: last)
         let ended = try Self.gaussian.model.denoise(x, sigma: Array(repeating: last, count: 6))
-        #expect(relativeError(sampled, ended) < 1e-5)
+        #expect(TestKit.relativeError(sampled, ended) < 1e-5)
         if let planned = integrator.plannedNFE {
             #expect(context.nfe.map { $0 + 1 } == Array(repeating: planned, count: 6))
         } else {
@@ -87,8 +87,8 @@ struct IntegratorTests {
     /// reproduces sample's state before its last step.
     @Test("ddim: integrate retraces sample's timesteps", arguments: ["leading", "trailing", "linspace", "quad"])
     func ddimRetracesSample(_ spacing: String) throws {
-        let ddim = try #require(try ODE.sampler("ddim:steps=10,spacing=\(spacing)") as? DDIM)
-        let z = try ODE.normals(rows: 5, dimension: 4)
+        let ddim = try #require(try TestKit.sampler("ddim:steps=10,spacing=\(spacing)") as? DDIM)
+        let z = try TestKit.normals(rows: 5, dimension: 4)
         let context = SamplingContext(samplerName: "ddim", sampleIndices: Array(0..<5))
         context.recorder = TrajectoryRecorder()
         _ = try ddim.sample(Self.gaussian.model, from: z, noise: PhiloxNoise(seed: 0, sampleIndices: Array(0..<5)), context: context)
@@ -96,8 +96,8 @@ struct IntegratorTests {
         let before = try #require(context.recorder?.frames[n - 2])
         let start = 1 / schedule.alphasCumprod[t[0]].squareRoot()
         let sigma = [schedule.sigma(at: t[0]), schedule.sigma(at: t[n - 1])]
-        let (x, nfe) = try ODE.integrate(ddim, Self.gaussian.model, x: start * z, sigma: Array(repeating: sigma[0], count: 5), to: sigma[1])
-        #expect(relativeError(x, before.x) < 1e-5)
+        let (x, nfe) = try TestKit.integrate(ddim, Self.gaussian.model, x: start * z, sigma: Array(repeating: sigma[0], count: 5), to: sigma[1])
+        #expect(TestKit.relativeError(x, before.x) < 1e-5)
         #expect(nfe.nfe == Array(repeating: n - 1, count: 5))
     }
 
@@ -105,12 +105,12 @@ struct IntegratorTests {
     /// row that stopped early to σ_end with the denoiser value it has.
     @Test("rk45 integrate under a budget leaves room for the caller")
     func rk45IntegrateBudget() throws {
-        let integrator = try ODE.integrator("rk45")
+        let integrator = try TestKit.integrator("rk45")
         let x = try Self.states()
-        let (out, context) = try ODE.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 0.002, budget: 30)
+        let (out, context) = try TestKit.integrate(integrator, Self.gaussian.model, x: x, sigma: Self.start, to: 0.002, budget: 30)
         #expect(context.nfe.allSatisfy { $0 <= 29 })
         #expect(out.isFinite)
-        let (tight, tightContext) = try ODE.integrate(integrator, Self.gaussian.model, x: x.rows(0..<1), sigma: [80], to: 0.002, budget: 2)
+        let (tight, tightContext) = try TestKit.integrate(integrator, Self.gaussian.model, x: x.rows(0..<1), sigma: [80], to: 0.002, budget: 2)
         let denoised = try Self.gaussian.model.denoise(x.rows(0..<1), sigma: [80])
         let jump = Tensor.combination([(.all(0.002 / 80), x.rows(0..<1)), (.all(1 - 0.002 / 80), denoised)])
         #expect(tightContext.nfe == [1])

@@ -1,10 +1,11 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// Annealed Langevin dynamics (NCSN): levels, conventions, start, final denoising, the exact
 /// stationary law of its chain on a Gaussian, and NCSN's toy experiment.
-@Suite("annealed Langevin")
+@Suite("annealed Langevin", .tags(.statistical), .statistical)
 struct LangevinTests {
     static func langevin(_ spec: String) throws -> AnnealedLangevin {
         try #require(try SamplerCatalog.standard.sampler(spec) as? AnnealedLangevin)
@@ -78,7 +79,7 @@ struct LangevinTests {
         let z = try PhiloxNoise(seed: 3, sampleIndices: Array(0..<n)).normal(rows: nil, shape: [1])
         let x = try Self.run("langevin:levels=1,sigma_min=0.01,steps=200,eps=\(alpha),init=gaussian,convention=\(convention)", z,
                              model: model).x.scalars.map(Double.init)
-        let (mean, error) = SDETestKit.meanAndError(x)
+        let (mean, error) = TestKit.meanAndError(x)
         let sampleVariance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
         #expect(abs(mean - 2) <= 4 * error)
         #expect(abs(sampleVariance / variance - 1) <= 4 * (2.0 / Double(n)).squareRoot())
@@ -102,7 +103,7 @@ struct LangevinTests {
         let boundary = 1.01 * log(0.25) / 10
         let split = Double((0..<n).filter { 8 * (z.scalars[2 * $0] + z.scalars[2 * $0 + 1]) > Float(boundary) }.count) / Double(n)
         let error = (0.25 / Double(n)).squareRoot()
-        let plainWeight = SDETestKit.firstModeWeight(plain), annealedWeight = SDETestKit.firstModeWeight(annealed)
+        let plainWeight = TestKit.firstModeWeight(plain), annealedWeight = TestKit.firstModeWeight(annealed)
         #expect(abs(plainWeight - split) <= 4 * error, "plain Langevin: \(plainWeight), initial split \(split)")
         #expect(abs(plainWeight - 0.8) >= 0.2)
         #expect(abs(annealedWeight - 0.8) <= 0.03, "annealed: \(annealedWeight)")

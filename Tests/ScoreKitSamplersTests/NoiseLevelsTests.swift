@@ -83,11 +83,11 @@ struct NoiseLevelsTests {
     /// One step straight to σ = 0 from the prior σ_0·z: the output is D(σ_0·z; σ_0).
     @Test("sample starts from the first level's prior", arguments: ["karras", "ve", "vp", "discrete"])
     func prior(_ schedule: String) throws {
-        let euler = try #require(try ODE.sampler("euler:steps=1,schedule=\(schedule)") as? EDMSampler)
-        let sigmas = try #require(ODE.sigmas(of: euler)), sigma0 = sigmas[0]
+        let euler = try #require(try TestKit.sampler("euler:steps=1,schedule=\(schedule)") as? EDMSampler)
+        let sigmas = try #require(TestKit.sigmas(of: euler)), sigma0 = sigmas[0]
         #expect(sigmas.count == 1)
-        let model = SingleGaussian.standard.model, z = try ODE.normals(rows: 4, dimension: 4)
-        let (x, _) = try ODE.run(euler, model, z: z)
+        let model = SingleGaussian.standard.model, z = try TestKit.normals(rows: 4, dimension: 4)
+        let (x, _) = try TestKit.run(euler, model, z: z)
         #expect(x == (try model.denoise(sigma0 * z, sigma: Array(repeating: sigma0, count: 4))))
         let expected = ["karras": 80, "ve": 80, "vp": VariancePreservingProcess().sigma(at: 1),
                         "discrete": DiscreteVPSchedule().sigma(at: 0)][schedule]!

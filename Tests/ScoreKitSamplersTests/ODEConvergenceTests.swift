@@ -15,10 +15,10 @@ struct ODEConvergenceTests {
     /// The error ratios between consecutive step counts of `sample` on the Karras schedule,
     /// against the exact endpoint x(0) from σ_max·z.
     func sampleRatios(_ name: String) throws -> [Double] {
-        let z = try ODE.normals(rows: 64, dimension: 4)
+        let z = try TestKit.normals(rows: 64, dimension: 4)
         let exact = Self.gaussian.flow(80 * z, from: Array(repeating: 80, count: 64), to: 0)
         let errors = try Self.steps.map { steps in
-            ODE.maxError(try ODE.run(try ODE.sampler("\(name):steps=\(steps)"), Self.gaussian.model, z: z).0, exact)
+            TestKit.maxError(try TestKit.run(try TestKit.sampler("\(name):steps=\(steps)"), Self.gaussian.model, z: z).0, exact)
         }
         return zip(errors, errors.dropFirst()).map { $0 / $1 }
     }
@@ -38,13 +38,13 @@ struct ODEConvergenceTests {
     @Test("integrate converges at the same order on every schedule",
           arguments: ["karras", "ve", "vp", "discrete"], [("euler", 1), ("heun", 2), ("dpm-solver++", 2)])
     func integrateOrder(_ schedule: String, _ sampler: (name: String, order: Int)) throws {
-        let z = try ODE.normals(rows: 64, dimension: 4)
+        let z = try TestKit.normals(rows: 64, dimension: 4)
         let start = (0..<64).map { 0.5 * pow(100.0, Double($0 % 8) / 7) }
         let x = z.scalingRows(by: start)
         let exact = Self.gaussian.flow(x, from: start, to: 0.02)
         let errors = try [64, 128, 256].map { steps in
-            let integrator = try ODE.integrator("\(sampler.name):steps=\(steps),schedule=\(schedule)")
-            return ODE.maxError(try ODE.integrate(integrator, Self.gaussian.model, x: x, sigma: start, to: 0.02).0, exact)
+            let integrator = try TestKit.integrator("\(sampler.name):steps=\(steps),schedule=\(schedule)")
+            return TestKit.maxError(try TestKit.integrate(integrator, Self.gaussian.model, x: x, sigma: start, to: 0.02).0, exact)
         }
         for ratio in zip(errors, errors.dropFirst()).map({ $0 / $1 }) {
             if sampler.order == 1 {
@@ -60,16 +60,16 @@ struct ODEConvergenceTests {
     /// 1e-3, 1e-4, 1e-5; we require 3×), falls with the tolerance, and costs more calls.
     @Test("rk45 meets its tolerance")
     func rk45Tolerance() throws {
-        let z = try ODE.normals(rows: 64, dimension: 4)
+        let z = try TestKit.normals(rows: 64, dimension: 4)
         let exact = Self.gaussian.flow(80 * z, from: Array(repeating: 80, count: 64), to: 0)
         var previous: (error: Double, nfe: Double)?
         for tolerance in [1e-3, 1e-4, 1e-5] {
-            let (x, context) = try ODE.run(try ODE.sampler("rk45:rtol=\(tolerance),atol=\(tolerance)"), Self.gaussian.model, z: z)
+            let (x, context) = try TestKit.run(try TestKit.sampler("rk45:rtol=\(tolerance),atol=\(tolerance)"), Self.gaussian.model, z: z)
             let scaled = zip(x.scalars, exact.scalars).map { a, b in
                 abs(Double(a) - Double(b)) / (tolerance + tolerance * abs(Double(b)))
             }
-            #expect(ODE.maxAbs(scaled) <= 3, "tolerance \(tolerance): error \(ODE.maxAbs(scaled))× the tolerance")
-            let error = ODE.maxError(x, exact), nfe = Double(context.nfe.reduce(0, +)) / 64
+            #expect(TestKit.maxAbs(scaled) <= 3, "tolerance \(tolerance): error \(TestKit.maxAbs(scaled))× the tolerance")
+            let error = TestKit.maxError(x, exact), nfe = Double(context.nfe.reduce(0, +)) / 64
             if let previous {
                 #expect(error < previous.error / 5, "error \(error) after \(previous.error)")
                 #expect(nfe > previous.nfe)

@@ -1,5 +1,6 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// Samples of `gmm2d` (0.8·N((5,5), I) + 0.2·N((−5,−5), I)) at generous budgets.
@@ -12,9 +13,9 @@ import Testing
 /// weight, the sample standard deviation of log p over √n for the log-likelihood.
 /// The cheap samplers draw 20,000 samples; Euler (400 steps) and RK45 (adaptive, every stage at
 /// its own σ per sample, so the mixture's tables are rebuilt per row), and 200-step stochastic
-/// Heun draw 5,000 to keep the suite fast. `SCOREKIT_FULL_DISTRIBUTIONS=1` makes every case draw
+/// Heun draw 5,000 to keep the suite fast. `SCOREKIT_TEST_FULL=1` makes every case draw
 /// 20,000 and print its figures (docs/samplers/ode.md lists them).
-@Suite("ODE samplers: distributions on gmm2d")
+@Suite("ODE samplers: distributions on gmm2d", .tags(.statistical), .statistical)
 struct ODEDistributionTests {
     static let shift = GMM2DPriorShift(sigmaMax: 80)
     static let model = BuiltinModels.gmm2d
@@ -39,11 +40,11 @@ struct ODEDistributionTests {
         Case(spec: "heun-churn:steps=200", count: 5_000, exact: false),
     ])
     func distribution(_ c: Case) throws {
-        let full = ProcessInfo.processInfo.environment["SCOREKIT_FULL_DISTRIBUTIONS"] == "1"
+        let full = TestSettings.full
         let count = full ? 20_000 : c.count
         let z = try PhiloxNoise(seed: 11, stream: RandomStreamID.initialNoise, sampleIndices: Array(0..<count))
             .normal(rows: nil, shape: [2])
-        let (x, context) = try ODE.run(try ODE.sampler(c.spec), Self.model, z: z, seed: 12)
+        let (x, context) = try TestKit.run(try TestKit.sampler(c.spec), Self.model, z: z, seed: 12)
         let n = Double(count)
 
         let weight = Double(Self.model.component(of: x).filter { $0 == 0 }.count) / n

@@ -39,7 +39,7 @@ struct ODEParityTests {
     /// from the schedule's formula, to Float32 rounding when diffusers computed them.
     @Test("same σ's as the reference", arguments: ODEParityFixture.cases)
     func sameSigmas(_ c: ODEParityFixture.Case) throws {
-        let sigmas = try #require(sigmaList(try ODE.sampler(c.spec)))
+        let sigmas = try #require(sigmaList(try TestKit.sampler(c.spec)))
         let tolerance = c.sigma_precision == "float64" ? 1e-12 : 1e-6
         #expect(sigmas.count == c.sigmas.count)
         for (a, b) in zip(sigmas, c.sigmas) {
@@ -52,14 +52,14 @@ struct ODEParityTests {
     @Test("final samples match the reference to 1e-4 relative", arguments: ODEParityFixture.cases)
     func matchesReference(_ c: ODEParityFixture.Case) throws {
         let fixture = try ODEParityFixture.load()
-        let sampler = try ODE.sampler(c.spec)
+        let sampler = try TestKit.sampler(c.spec)
         let noise = ReplayNoise(c.noise.map { Tensor($0) })
-        let (x, context) = try run(sampler, fixture.mixture.model, z: Tensor(fixture.z), noise: noise)
-        let error = relativeError(x, Tensor(c.expected))
+        let (x, context) = try TestKit.run(sampler, fixture.mixture.model, z: Tensor(fixture.z), noise: noise)
+        let error = TestKit.relativeError(x, Tensor(c.expected))
         #expect(error < 1e-4, "\(c.name) vs \(c.reference): relative error \(error)")
         #expect(context.nfe.allSatisfy { $0 == sampler.plannedNFE })
         #expect(throws: ReplayNoiseError.self) { try noise.normal(rows: nil, shape: [3]) }   // every draw used
     }
 
-    private func sigmaList(_ sampler: any Sampler) -> [Double]? { ODE.sigmas(of: sampler) }
+    private func sigmaList(_ sampler: any Sampler) -> [Double]? { TestKit.sigmas(of: sampler) }
 }

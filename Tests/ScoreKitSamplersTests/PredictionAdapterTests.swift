@@ -57,7 +57,7 @@ struct PredictionAdapterTests {
             let adapter = PredictionDenoiser(network, prediction: prediction, inputSpace: space,
                                              conditioning: conditioning, sigmaRange: 0.002...80)
             let d = try adapter.denoise(x, sigma: sigma)
-            #expect(relativeError(d, exact) < 1e-4, "\(prediction), \(space), conditioned on \(name)")
+            #expect(TestKit.relativeError(d, exact) < 1e-4, "\(prediction), \(space), conditioned on \(name)")
         }
     }
 }

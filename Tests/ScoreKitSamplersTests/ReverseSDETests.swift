@@ -1,5 +1,6 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// The reverse-SDE samplers: their time grid, the one code path behind `sample` and
@@ -89,7 +90,7 @@ struct ReverseSDETests {
     /// h = ln(σ_start/σ_end)/N per step, the relative excess e obeys e' = (1−ρ)e + ρ²/(1−ρ) with
     /// ρ = 1 − e^{−2h} (while σ² ≫ v), whose fixed point is ρ/(1−ρ) ≈ 2h; the other predictors
     /// err less. The ald corrector adds Langevin's own bias, at most snr² in relative variance.
-    @Test("integrate carries p_σ to p_σend on an exact Gaussian", arguments: [
+    @Test("integrate carries p_σ to p_σend on an exact Gaussian", .tags(.statistical), .statistical, arguments: [
         "euler-maruyama", "reverse-diffusion", "ancestral", "pc:corrector=ald",
         "euler-maruyama:sde=vp", "reverse-diffusion:sde=vp", "ancestral:sde=vp",
         "euler-maruyama:sde=subvp", "reverse-diffusion:sde=subvp", "pc:sde=subvp,corrector=ald",
@@ -108,7 +109,7 @@ struct ReverseSDETests {
             let out = try integrator.integrate(model, from: x, sigma: Array(repeating: start, count: n), to: sigmaEnd,
                                                noise: PhiloxNoise(seed: 22, sampleIndices: rows), context: context)
             let values = out.scalars.map(Double.init), variance = v + sigmaEnd * sigmaEnd
-            let (mean, meanError) = SDETestKit.meanAndError(values)
+            let (mean, meanError) = TestKit.meanAndError(values)
             let sampleVariance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
             let discretisation = 2 * log(start / sigmaEnd) / Double(steps)
             #expect(abs(mean - m) <= 4 * meanError, "\(spec) from σ=\(start): mean \(mean)")
@@ -120,9 +121,9 @@ struct ReverseSDETests {
     @Test("a sample does not depend on its batch-mates (per-sample corrector norms)")
     func batchIndependence() throws {
         let spec = "pc:steps=30,correctors=2"
-        let alone = try SDETestKit.run(spec, count: 9, seed: 3, batch: 1).samples
-        let together = try SDETestKit.run(spec, count: 9, seed: 3, batch: 9).samples
-        let mixed = try SDETestKit.run(spec, count: 9, seed: 3, batch: 4).samples
+        let alone = try TestKit.draw(spec, count: 9, seed: 3, batch: 1).samples
+        let together = try TestKit.draw(spec, count: 9, seed: 3, batch: 9).samples
+        let mixed = try TestKit.draw(spec, count: 9, seed: 3, batch: 4).samples
         #expect(alone == together)
         #expect(mixed == together)
     }
@@ -133,14 +134,14 @@ struct ReverseSDETests {
     /// norms hide this (at the price of coupling samples); `corrector=ald` avoids it.
     @Test("per-sample SNR corrector on 2-D gmm2d: heavy-tailed (known limitation)")
     func perSampleCorrectorIn2D() throws {
-        let result = try SDETestKit.run("pc:steps=200,corrector=langevin", count: 2000, seed: 2)
-        let ll = SDETestKit.meanAndError(BuiltinModels.gmm2d.logDensity(result.samples))
-        let exact = SDETestKit.exactMeanLogLikelihood()
+        let result = try TestKit.draw("pc:steps=200,corrector=langevin", count: 2000, seed: 2)
+        let ll = TestKit.meanAndError(BuiltinModels.gmm2d.logDensity(result.samples))
+        let exact = TestKit.exactMeanLogLikelihood()
         withKnownIssue("per-sample SNR steps are heavy-tailed in low dimension") {
             #expect(abs(ll.mean - exact.mean) <= 0.05)
         }
-        let ald = try SDETestKit.run("pc:steps=200,corrector=ald", count: 2000, seed: 2)
-        let aldLL = SDETestKit.meanAndError(BuiltinModels.gmm2d.logDensity(ald.samples))
+        let ald = try TestKit.draw("pc:steps=200,corrector=ald", count: 2000, seed: 2)
+        let aldLL = TestKit.meanAndError(BuiltinModels.gmm2d.logDensity(ald.samples))
         #expect(abs(aldLL.mean - exact.mean) <= 4 * aldLL.error + 0.05)
     }
 }

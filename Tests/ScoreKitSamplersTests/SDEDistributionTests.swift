@@ -1,18 +1,19 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// Sample quality on gmm2d, 0.8·N((5,5), I) + 0.2·N((−5,−5), I), at generous budgets: the weight
 /// of the (5,5) mode and the mean log-likelihood against exact samples.
 ///
 /// Sample counts are cut to keep `make test` short; tolerances are 4 standard errors at that
-/// count around the expected value. With SCOREKIT_FULL_DISTRIBUTIONS=1 in the environment every
+/// count around the expected value. With SCOREKIT_TEST_FULL=1 in the environment every
 /// case draws 20,000 samples, prints its figures, and must also meet the bars the samplers are
 /// held to: weight 0.80 ± 0.03 and mean log-likelihood within 0.05 nats of exact samples
 /// (docs/samplers/score-sde.md and langevin.md quote that run).
-@Suite("Langevin and reverse-SDE distributions on gmm2d")
+@Suite("Langevin and reverse-SDE distributions on gmm2d", .tags(.statistical), .statistical)
 struct SDEDistributionTests {
-    static let full = ProcessInfo.processInfo.environment["SCOREKIT_FULL_DISTRIBUTIONS"] != nil
+    static let full = TestSettings.full
 
     /// The expected weight of the (5,5) mode. A reverse-SDE sampler maps its start x_T to a draw
     /// from p(x0 | x_T), so its weight is E[p(first mode | x_T)] over its prior, not over the true
@@ -23,10 +24,10 @@ struct SDEDistributionTests {
     /// Annealed Langevin forgets its start at the first levels.
     static func expectedWeight(_ spec: String) -> Double {
         if spec.hasPrefix("langevin") || spec.contains("sde=vp") || spec.contains("sde=subvp") { return 0.8 }
-        return SDETestKit.gmm2dWeightFromPrior(priorStd: 50, sigma: 50)
+        return TestKit.gmm2dWeightFromPrior(priorStd: 50, sigma: 50)
     }
 
-    static let exact = SDETestKit.exactMeanLogLikelihood()
+    static let exact = TestKit.exactMeanLogLikelihood()
 
     @Test("mode weight and mean log-likelihood match exact samples", arguments: [
         ("euler-maruyama", 6000),
@@ -41,12 +42,12 @@ struct SDEDistributionTests {
     ])
     func matchesExactSamples(spec: String, count short: Int) throws {
         let count = Self.full ? 20_000 : short
-        let result = try SDETestKit.run(spec, count: count, seed: 17)
-        let weight = SDETestKit.firstModeWeight(result.samples), expected = Self.expectedWeight(spec)
+        let result = try TestKit.draw(spec, count: count, seed: 17)
+        let weight = TestKit.firstModeWeight(result.samples), expected = Self.expectedWeight(spec)
         let weightError = (expected * (1 - expected) / Double(count)).squareRoot()
         #expect(abs(weight - expected) <= 4 * weightError, "\(spec): weight \(weight), expected \(expected)")
         #expect(abs(weight - 0.8) <= 0.03)
-        let ll = SDETestKit.meanAndError(BuiltinModels.gmm2d.logDensity(result.samples))
+        let ll = TestKit.meanAndError(BuiltinModels.gmm2d.logDensity(result.samples))
         let error = (ll.error * ll.error + Self.exact.error * Self.exact.error).squareRoot()
         #expect(abs(ll.mean - Self.exact.mean) <= 4 * error, "\(spec): mean log-likelihood \(ll.mean), exact \(Self.exact.mean)")
         if Self.full {
@@ -60,8 +61,8 @@ struct SDEDistributionTests {
     func priorShift() {
         // Second order in the spread of the log-odds: 0.8 − ½·Var·0.8·0.2·0.6 with
         // Var = (10·√(2·2500)/2501)² ≈ 0.08 gives 0.7962.
-        #expect(abs(SDETestKit.gmm2dWeightFromPrior(priorStd: 50, sigma: 50) - 0.7962) <= 0.0005)
+        #expect(abs(TestKit.gmm2dWeightFromPrior(priorStd: 50, sigma: 50) - 0.7962) <= 0.0005)
         // As σ_max grows the start stops mattering and the weight returns to 0.8.
-        #expect(abs(SDETestKit.gmm2dWeightFromPrior(priorStd: 1e4, sigma: 1e4) - 0.8) <= 1e-4)
+        #expect(abs(TestKit.gmm2dWeightFromPrior(priorStd: 1e4, sigma: 1e4) - 0.8) <= 1e-4)
     }
 }

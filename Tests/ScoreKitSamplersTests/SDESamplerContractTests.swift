@@ -24,7 +24,7 @@ struct SDESamplerContractTests {
     func plannedEqualsCounted(_ c: (spec: String, nfe: Int)) throws {
         let sampler = try SamplerCatalog.standard.sampler(c.spec)
         #expect(sampler.plannedNFE == c.nfe)
-        let result = try SDETestKit.run(c.spec, count: 5)
+        let result = try TestKit.draw(c.spec, count: 5)
         #expect(result.nfe == Array(repeating: c.nfe, count: 5))
     }
 
@@ -47,7 +47,7 @@ struct SDESamplerContractTests {
         let fitted = try SamplerCatalog.standard.sampler(c.spec).fitted(toNFE: c.budget)
         #expect(fitted.specValue("steps") == String(c.steps))
         #expect(fitted.plannedNFE == c.nfe)
-        let result = try SDETestKit.run(c.spec, count: 3, nfe: c.budget)
+        let result = try TestKit.draw(c.spec, count: 3, nfe: c.budget)
         #expect(result.nfe == Array(repeating: c.nfe, count: 3))
     }
 

@@ -15,7 +15,7 @@ struct ScoreSDEParityTests {
     }
 
     static let fixture: Fixture = {
-        let data = try! Data(contentsOf: SDETestKit.fixture("score_sde_ve.json"))
+        let data = try! Data(contentsOf: Fixtures.url("score_sde_ve.json"))
         return try! JSONDecoder().decode(Fixture.self, from: data)
     }()
 

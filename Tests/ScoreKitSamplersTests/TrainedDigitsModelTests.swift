@@ -1,13 +1,14 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// The shipped digits model: its digit classifier, the digits it generates, its noise-level
 /// classifier, and DLG running on it.
-@Suite("Trained digits model")
+@Suite("Trained digits model", .tags(.statistical), .statistical)
 struct TrainedDigitsModelTests {
     static func model() throws -> TrainedModel {
-        if let dir = ProcessInfo.processInfo.environment["SCOREKIT_MODEL_DIR"] {
+        if let dir = TestSettings.modelDirectory {
             return try TrainedModel(contentsOf: URL(fileURLWithPath: "\(dir)/digits.safetensors"))
         }
         return try BuiltinModels.trainedModel("digits")
@@ -26,11 +27,11 @@ struct TrainedDigitsModelTests {
     /// and a perfectly uniform model's label histogram is itself at a total-variation distance
     /// of about 0.4·√(10/N) from uniform (its expected value; 0.057 at N = 500), so the test
     /// allows two standard errors and that sampling floor on top of the targets. The figures at
-    /// N = 1000 are in docs/models.md (SCOREKIT_EVAL_COUNT=1000).
+    /// N = 1000 are in docs/models.md (SCOREKIT_TEST_COUNT=1000).
     @Test func generatedDigitsAreRecognisable() throws {
         let trained = try Self.model()
         let classifier = try #require(trained.labelClassifier)
-        let n = Int(ProcessInfo.processInfo.environment["SCOREKIT_EVAL_COUNT"] ?? "") ?? 500
+        let n = TestSettings.count(default: 500)
         let samples = try TrainedModelSampling.sample(trained.denoiser!, count: n, seed: 5)
         let stats = ModelEvaluation.labelStatistics(classifier, samples: samples.tensor)
         print("digits (\(samples.spec), N = \(n)): confident \(stats.confidentFraction), TV from uniform \(stats.totalVariationFromUniform), counts \(stats.counts)")
@@ -55,7 +56,7 @@ struct TrainedDigitsModelTests {
 
     @Test
     func dlgRunsOnDigits() throws {
-        let loaded = try ModelLoader.load(ProcessInfo.processInfo.environment["SCOREKIT_MODEL_DIR"].map { "\($0)/digits.safetensors" } ?? "digits")
+        let loaded = try ModelLoader.load(TestSettings.modelDirectory.map { "\($0)/digits.safetensors" } ?? "digits")
         let sampler = try SamplerCatalog.standard.sampler("dlg")
         let result = try SamplingJob(sampler: sampler, model: loaded.denoiser, count: 16, seed: 2,
                                      noiseLevelEstimator: loaded.noiseLevelEstimator).run()
@@ -67,13 +68,12 @@ struct TrainedDigitsModelTests {
 
 /// Sampling helpers for the trained-model tests.
 enum TrainedModelSampling {
-    /// The sampler the quality figures use: Heun on the Karras schedule with at most 40 NFE when
-    /// the catalog has it, else DDIM with 40 steps.
-    /// SCOREKIT_EVAL_SAMPLER and SCOREKIT_EVAL_NFE override both, for experiments.
+    /// The sampler the quality figures use: Heun on the Karras schedule with at most 40 NFE.
+    /// SCOREKIT_TEST_SAMPLER and SCOREKIT_TEST_NFE override both, for experiments.
     static var spec: String {
-        ProcessInfo.processInfo.environment["SCOREKIT_EVAL_SAMPLER"] ?? "heun"
+        TestSettings.sampler(default: "heun")
     }
-    static var nfe: Int { Int(ProcessInfo.processInfo.environment["SCOREKIT_EVAL_NFE"] ?? "") ?? 40 }
+    static var nfe: Int { TestSettings.nfe(default: 40) }
 
     static func sample(_ denoiser: any Denoiser, count: Int, seed: UInt64) throws -> (tensor: Tensor, spec: String) {
         let sampler = try SamplerCatalog.standard.sampler(spec).fitted(toNFE: nfe)

@@ -1,21 +1,22 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// The shipped 2-D models sample their data: the sliced Wasserstein distance between model
 /// samples and fresh data is within 2× of that between two fresh data sets of the same size
-/// (2000 points by default; SCOREKIT_EVAL_COUNT=10000 gives the documented figures).
-@Suite("Trained 2-D models")
+/// (2000 points by default; SCOREKIT_TEST_COUNT=10000 gives the documented figures).
+@Suite("Trained 2-D models", .tags(.statistical), .statistical)
 struct TrainedToyModelTests {
-    /// Set SCOREKIT_MODEL_DIR to evaluate checkpoints in a folder instead of the shipped ones.
+    /// Set SCOREKIT_TEST_MODEL_DIR to evaluate checkpoints in a folder instead of the shipped ones.
     static func model(_ name: String) throws -> LoadedModel {
-        if let dir = ProcessInfo.processInfo.environment["SCOREKIT_MODEL_DIR"] {
+        if let dir = TestSettings.modelDirectory {
             return try ModelLoader.load("\(dir)/\(name).safetensors")
         }
         return try ModelLoader.load(name)
     }
 
-    static var count: Int { Int(ProcessInfo.processInfo.environment["SCOREKIT_EVAL_COUNT"] ?? "") ?? 2000 }
+    static var count: Int { TestSettings.count(default: 2000) }
 
     @Test(arguments: Toy2D.allCases) func slicedWassersteinWithinTwiceTheDataFloor(kind: Toy2D) throws {
         let loaded = try Self.model(kind.rawValue)
@@ -25,11 +26,11 @@ struct TrainedToyModelTests {
         var distances: [Double] = [], spec = ""
         for s in 0..<4 {
             let (samples, used) = try TrainedModelSampling.sample(loaded.denoiser, count: n, seed: 1 + UInt64(s))
-            distances.append(QualityMeasures.slicedWasserstein(samples, kind.sample(count: n, seed: 11 + UInt64(s))))
+            distances.append(TestKit.slicedWasserstein(samples, kind.sample(count: n, seed: 11 + UInt64(s))))
             spec = used
         }
         let model = distances.reduce(0, +) / 4
-        let floor = QualityMeasures.meanDataFloor(kind, count: n)
+        let floor = TestKit.meanDataFloor(kind, count: n)
         print("\(kind.rawValue) (\(spec)): SW(model, data) = \(model), mean SW(data, data') = \(floor), ratio \(model / floor) (n = \(n))")
         #expect(model < 2 * floor)
     }
@@ -39,7 +40,7 @@ struct TrainedToyModelTests {
     /// and asks only that, where σ exceeds the data's scale, it beats guessing a level at random
     /// (11 of 100 levels lie within ±5 % of the grid).
     @Test(arguments: Toy2D.allCases) func noiseLevelClassifierCurve(kind: Toy2D) throws {
-        let path = ProcessInfo.processInfo.environment["SCOREKIT_MODEL_DIR"].map { URL(fileURLWithPath: "\($0)/\(kind.rawValue).safetensors") }
+        let path = TestSettings.modelDirectory.map { URL(fileURLWithPath: "\($0)/\(kind.rawValue).safetensors") }
         let trained = try path.map { try TrainedModel(contentsOf: $0) } ?? BuiltinModels.trainedModel(kind.rawValue)
         let estimator = try #require(trained.noiseLevelEstimator)
         let accuracy = try ModelEvaluation.noiseLevelAccuracy(estimator, data: kind.sample(count: 300, seed: 31), seed: 9)

@@ -169,14 +169,14 @@ struct SteppingTests {
         _ = try run.step()
         let x = run.x
         run.x = x
-        #expect(relativeError(run.x, x) < 1e-6)                 // VE in, VE out
+        #expect(TestKit.relativeError(run.x, x) < 1e-6)                 // VE in, VE out
         var moved = x
         for r in 0..<4 { moved.scalars[2 * r] = 5 }              // every row's first coordinate on the heavier mode
         run.x = moved
         let step = try run.step()
         let denoised = try #require(step.denoised)
         let truth = try Self.model.denoise(moved, sigma: step.sigma)
-        #expect(relativeError(denoised, truth) < 1e-5)
+        #expect(TestKit.relativeError(denoised, truth) < 1e-5)
     }
 
     @Test("initial noise of the wrong shape is an error, not a crash")
