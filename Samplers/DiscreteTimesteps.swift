@@ -54,7 +54,7 @@ public struct DiscreteTimesteps: Sendable, Hashable {
         .integer("T", \.trainSteps, in: 2...100_000, help: "training timesteps T"),
         SamplerOption(key: "timesteps", values: "timesteps, descending (a/b/c or @FILE)",
                       help: "your own timesteps, descending, each in 0…T−1 (replaces steps and spacing)",
-                      read: { $0.custom.isEmpty ? nil : NumberList.format($0.custom.map(Double.init)) },
+                      text: { NumberList.format($0.custom.map(Double.init)) }, applies: { !$0.custom.isEmpty },
                       write: { t, text, _ in
                           let values = try NumberList.parse(text)
                           guard let ints = try? values.map(exactInteger) else { throw InvalidOptionValue(expected: "whole-number timesteps") }

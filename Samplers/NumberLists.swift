@@ -56,7 +56,7 @@ enum SigmaList {
     static func option<S>(key: String, _ path: WritableKeyPath<S, [Double]> & Sendable, help: String,
                           when applies: @escaping @Sendable (S) -> Bool) -> SamplerOption<S> {
         SamplerOption(key: key, values: "σ's, descending (a/b/c or @FILE)", help: help,
-                      read: { applies($0) ? NumberList.format($0[keyPath: path]) : nil },
+                      text: { NumberList.format($0[keyPath: path]) }, applies: applies,
                       write: { s, text, _ in
                           let values = try NumberList.parse(text)
                           if let problem = problem(values) { throw InvalidOptionValue(expected: "σ's that \(problem)") }

@@ -24,26 +24,3 @@ struct RowSchedules {
         RowSchedules(rows: nil, sigmas: Array(repeating: sigmas, count: count))
     }
 }
-
-/// `integrate` for samplers that walk a schedule: the rows starting above `sigmaEnd` get
-/// `schedule(σ_r, σ_end)` and are stepped by `body` (on those rows only); rows at or below
-/// `sigmaEnd` are returned unchanged, with no denoiser calls.
-func integrateRows(_ x: Tensor, from sigma: [Double], to sigmaEnd: Double,
-                   schedule: (Double, Double) -> [Double],
-                   body: (Tensor, RowSchedules) throws -> Tensor) throws -> Tensor {
-    guard sigma.count == x.rows else {
-        throw SamplingError.invalidInput("integrate: \(sigma.count) starting σ's for \(x.rows) rows")
-    }
-    guard sigmaEnd > 0, sigma.allSatisfy({ $0.isFinite }) else {
-        throw SamplingError.invalidInput("integrate: σ_end must be > 0 and every starting σ finite (σ_end = \(sigmaEnd))")
-    }
-    let active = sigma.indices.filter { sigma[$0] > sigmaEnd }
-    guard !active.isEmpty else { return x }
-    let sigmas = active.map { schedule(sigma[$0], sigmaEnd) }
-    if active.count == x.rows {
-        return try body(x, RowSchedules(rows: nil, sigmas: sigmas))
-    }
-    var out = x
-    out.scatterRows(active, from: try body(x.gatherRows(active), RowSchedules(rows: active, sigmas: sigmas)))
-    return out
-}

@@ -163,9 +163,17 @@ extension SamplerDeclaration.Preset {
     public var description: SamplerDescription {
         SamplerDescription(name: name, summary: summary, reference: reference, nfeRule: nfeRule,
                            options: options.map { o in
-                               let text = o.read(base) ?? "—"
-                               return .init(key: o.key, values: o.values,
-                                            defaultValue: text == autoValue ? "auto (\(o.auto ?? ""))" : text, help: o.help)
+                               .init(key: o.key, values: o.values, defaultValue: defaultText(of: o), help: o.help)
                            })
+    }
+
+    /// The default `scorekit samplers` prints: the base value's, `auto (what it becomes)`, and
+    /// for an option the base value does not use (a schedule key of another schedule), the
+    /// value it takes once it applies, marked so; "—" when there is none (an empty list).
+    private func defaultText(of option: SamplerOption<S>) -> String {
+        let text = option.text(base)
+        let shown = text == autoValue ? "auto (\(option.auto ?? ""))" : text
+        if text.isEmpty { return "—" }
+        return option.applies(base) ? shown : shown + " (where it applies)"
     }
 }

@@ -24,24 +24,29 @@ public struct SamplerOption<S>: Sendable {
     /// Whether the value is itself a sampler, written `KEY=NAME` plus `KEY.k=v` pairs for
     /// its own keys (DLG's integrator). Its text is then a whole spec, `NAME:k=v,…`.
     public let isNested: Bool
-    /// The canonical text of the value in `s`, or nil when the option does not apply to `s`
-    /// (the spec then leaves it out).
-    let read: @Sendable (S) -> String?
+    /// The canonical text of the value in `s`, whether or not the option applies to `s`.
+    let text: @Sendable (S) -> String
+    /// Whether the option applies to `s` (a spec leaves out the options that do not).
+    let applies: @Sendable (S) -> Bool
     /// Sets the value from text; throws `InvalidOptionValue` when the text is not valid.
     let write: @Sendable (inout S, String, SpecParsing) throws -> Void
 
     /// An option from its parts; prefer the typed constructors (`integer`, `real`, `choice`, `flag`).
     public init(key: String, values: String, help: String, auto: String? = nil, isNested: Bool = false,
-                read: @escaping @Sendable (S) -> String?,
+                text: @escaping @Sendable (S) -> String, applies: (@Sendable (S) -> Bool)? = nil,
                 write: @escaping @Sendable (inout S, String, SpecParsing) throws -> Void) {
         self.key = key
         self.values = values
         self.help = help
         self.auto = auto
         self.isNested = isNested
-        self.read = read
+        self.text = text
+        self.applies = applies ?? { _ in true }
         self.write = write
     }
+
+    /// The canonical text of the value in `s`, or nil when the option does not apply to `s`.
+    func read(_ s: S) -> String? { applies(s) ? text(s) : nil }
 }
 
 /// What parsing a spec value may need besides the text: the catalog nested samplers are
@@ -70,7 +75,7 @@ extension SamplerOption {
                                help: String, when applies: (@Sendable (S) -> Bool)? = nil) -> Self {
         let values = integerSummary(range)
         return Self(key: key, values: values, help: help,
-                    read: { s in applies.map { $0(s) } ?? true ? String(s[keyPath: path]) : nil },
+                    text: { s in String(s[keyPath: path]) }, applies: applies,
                     write: { s, text, _ in s[keyPath: path] = try parseInteger(text, range, values) })
     }
 
@@ -80,7 +85,7 @@ extension SamplerOption {
                                auto: String, help: String, when applies: (@Sendable (S) -> Bool)? = nil) -> Self {
         let values = integerSummary(range) + " or auto"
         return Self(key: key, values: values, help: help, auto: auto,
-                    read: { s in applies.map { $0(s) } ?? true ? s[keyPath: path].map { String($0) } ?? autoValue : nil },
+                    text: { s in s[keyPath: path].map { String($0) } ?? autoValue }, applies: applies,
                     write: { s, text, _ in s[keyPath: path] = text == autoValue ? nil : try parseInteger(text, range, values) })
     }
 
@@ -89,7 +94,7 @@ extension SamplerOption {
                             help: String, when applies: (@Sendable (S) -> Bool)? = nil) -> Self {
         let values = realSummary(range)
         return Self(key: key, values: values, help: help,
-                    read: { s in applies.map { $0(s) } ?? true ? canonicalNumber(s[keyPath: path]) : nil },
+                    text: { s in canonicalNumber(s[keyPath: path]) }, applies: applies,
                     write: { s, text, _ in s[keyPath: path] = try parseReal(text, range, values) })
     }
 
@@ -98,7 +103,7 @@ extension SamplerOption {
                             auto: String, help: String, when applies: (@Sendable (S) -> Bool)? = nil) -> Self {
         let values = realSummary(range) + " or auto"
         return Self(key: key, values: values, help: help, auto: auto,
-                    read: { s in applies.map { $0(s) } ?? true ? s[keyPath: path].map(canonicalNumber) ?? autoValue : nil },
+                    text: { s in s[keyPath: path].map(canonicalNumber) ?? autoValue }, applies: applies,
                     write: { s, text, _ in s[keyPath: path] = text == autoValue ? nil : try parseReal(text, range, values) })
     }
 
@@ -108,7 +113,7 @@ extension SamplerOption {
         when applies: (@Sendable (S) -> Bool)? = nil) -> Self where E.RawValue == String {
         let values = E.allCases.map(\.rawValue).joined(separator: "|")
         return Self(key: key, values: values, help: help,
-                    read: { s in applies.map { $0(s) } ?? true ? s[keyPath: path].rawValue : nil },
+                    text: { s in s[keyPath: path].rawValue }, applies: applies,
                     write: { s, text, _ in
                         guard let v = E(rawValue: text) else { throw InvalidOptionValue(expected: values) }
                         s[keyPath: path] = v
@@ -119,7 +124,7 @@ extension SamplerOption {
     public static func flag(_ key: String, _ path: WritableKeyPath<S, Bool> & Sendable, help: String,
                             when applies: (@Sendable (S) -> Bool)? = nil) -> Self {
         Self(key: key, values: "true|false", help: help,
-             read: { s in applies.map { $0(s) } ?? true ? String(s[keyPath: path]) : nil },
+             text: { s in String(s[keyPath: path]) }, applies: applies,
              write: { s, text, _ in
                  switch text.lowercased() {
                  case "true", "1", "yes", "on": s[keyPath: path] = true
@@ -137,7 +142,7 @@ extension SamplerOption {
                                             names: @escaping @Sendable (SamplerCatalog) -> [String],
                                             kind: String, help: String) -> Self {
         Self(key: key, values: kind, help: help, isNested: true,
-             read: { spec($0[keyPath: path]) },
+             text: { spec($0[keyPath: path]) },
              write: { s, text, parsing in
                  let valid = names(parsing.catalog).joined(separator: "|")
                  let made: any Sampler
@@ -153,17 +158,17 @@ extension SamplerOption {
 
     /// This option, applying (and printed) only where `applies` holds as well.
     public func onlyWhen(_ applies: @escaping @Sendable (S) -> Bool) -> SamplerOption<S> {
-        let read = self.read
+        let applied = self.applies
         return SamplerOption(key: key, values: values, help: help, auto: auto, isNested: isNested,
-                             read: { applies($0) ? read($0) : nil }, write: write)
+                             text: text, applies: { applies($0) && applied($0) }, write: write)
     }
 
     /// This option for a sampler that holds an `S` at `path` (options shared by several
     /// samplers, such as a schedule's, are declared once on the shared type).
     public func lifted<T>(_ path: WritableKeyPath<T, S> & Sendable) -> SamplerOption<T> {
-        let read = self.read, write = self.write
+        let text = self.text, applies = self.applies, write = self.write
         return SamplerOption<T>(key: key, values: values, help: help, auto: auto, isNested: isNested,
-                                read: { read($0[keyPath: path]) },
+                                text: { text($0[keyPath: path]) }, applies: { applies($0[keyPath: path]) },
                                 write: { t, text, parsing in try write(&t[keyPath: path], text, parsing) })
     }
 }

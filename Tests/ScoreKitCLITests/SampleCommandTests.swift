@@ -127,6 +127,17 @@ struct ListingTests {
         }
     }
 
+    @Test("samplers: a key the default does not use shows the value it takes where it applies")
+    func inapplicableKeysShowTheirDefault() throws {
+        let euler = try #require(SamplerCatalog.standard.descriptions.first { $0.name == "euler" })
+        let defaults = Dictionary(uniqueKeysWithValues: euler.options.map { ($0.key, $0.defaultValue) })
+        #expect(defaults["schedule"] == "karras" && defaults["rho"] == "7")
+        #expect(defaults["spacing"] == "linspace (where it applies)" && defaults["T"] == "1000 (where it applies)")
+        #expect(defaults["sigmas"] == "—")
+        let ddim = try #require(SamplerCatalog.standard.descriptions.first { $0.name == "ddim" })
+        #expect(ddim.options.first { $0.key == "spacing" }?.defaultValue == "leading")
+    }
+
     @Test("models: a line per built-in model")
     func models() throws {
         let r = try CLI.run(["models"])
