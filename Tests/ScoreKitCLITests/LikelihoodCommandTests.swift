@@ -29,6 +29,9 @@ struct LikelihoodCommandTests {
         #expect(abs(object["gap_per_dim"] as? Double ?? 1) < 0.01)
         let exact = BuiltinModels.gmm2d.logDensity(BuiltinModels.gmm2d.sample(count: 40, seed: 4))
         #expect(abs((object["exact_nll_mean"] as? Double ?? 0) + exact.reduce(0, +) / 40) < 1e-9)
+        let rowError = try #require(object["row_error"] as? [String: Double])
+        let errors = zip(ll.scalars, exact).map { abs(Double($0) - $1) }
+        #expect(abs(rowError["max_abs"]! - errors.max()!) < 1e-4 && rowError["sd"]! > 0)
     }
 
     @Test("the output does not depend on --batch or --threads")
