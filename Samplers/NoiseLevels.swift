@@ -69,6 +69,22 @@ struct GeometricRule: NoiseLevelRule {
     }
 }
 
+/// k-diffusion's polyexponential schedule: `log σ` from `log σ_max` to `log σ_min` along the ramp
+/// t^ρ, t uniform from 1 to 0 (ρ = 1: the exponential schedule, uniform in log σ).
+struct PolyExponentialRule: NoiseLevelRule {
+    let sampleSigmas: [Double]
+    let rho: Double
+
+    init(steps: Int, range: ClosedRange<Double>, rho: Double) {
+        self.rho = rho
+        sampleSigmas = SigmaSchedule.polyExponential(count: steps, sigmaMin: range.lowerBound, sigmaMax: range.upperBound, rho: rho)
+    }
+
+    func sigmas(count points: Int, from hi: Double, to lo: Double) -> [Double] {
+        SigmaSchedule.polyExponential(count: points, sigmaMin: lo, sigmaMax: hi, rho: rho)
+    }
+}
+
 /// The continuous VP process's σ(t) at times uniform in t (score_sde's VP grid, ε = 1e-3).
 struct VPTimeRule: NoiseLevelRule {
     static let process = VariancePreservingProcess()

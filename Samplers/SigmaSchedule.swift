@@ -20,6 +20,14 @@ public enum SigmaSchedule {
         return timeUniform(count: n, from: 1, to: epsilon).map(process.sigma(at:))
     }
 
+    /// k-diffusion's polyexponential schedule: `σ_i = exp(log σ_min + t_i^ρ·(log σ_max − log σ_min))`
+    /// with t from 1 down to 0 over N points — both ends included; ρ = 1 is uniform in log σ (the
+    /// exponential schedule), ρ > 1 crowds the levels towards σ_min.
+    public static func polyExponential(count n: Int, sigmaMin: Double, sigmaMax: Double, rho: Double = 1) -> [Double] {
+        let lo = log(sigmaMin), span = log(sigmaMax) - lo
+        return timeUniform(count: n, from: 1, to: 0).map { t in exp(lo + pow(t, rho) * span) }
+    }
+
     /// N times evenly spaced from `start` to `end` inclusive (`linspace`).
     public static func timeUniform(count n: Int, from start: Double, to end: Double) -> [Double] {
         guard n > 1 else { return [start] }
