@@ -1,5 +1,6 @@
 import Foundation
 import ScoreKit
+import ScoreKitTestSupport
 import Testing
 
 /// `euler-ancestral` and `dpm-2s-ancestral` sample the data distribution: on exact 1-D and 2-D
@@ -13,7 +14,7 @@ import Testing
 /// and a Float64 NumPy transcription of k-diffusion's loop puts this 1-D mixture's variance at
 /// 5.54 (100 steps), 5.73 (400) against 5.773, and `dpm-2s-ancestral` at 5.63 (25 steps), 5.75
 /// (100). So the steps here (1000 and 200) keep the bias well inside the standard errors.
-@Suite("Ancestral samplers: distributions on exact mixtures")
+@Suite("Ancestral samplers: distributions on exact mixtures", .tags(.statistical), .statistical)
 struct AncestralDistributionTests {
     static let oneD = try! GaussianMixture(weights: [0.3, 0.7], means: [[-3.5], [1.5]], stds: [[0.5], [0.8]])
     static let twoD = try! GaussianMixture(weights: [0.25, 0.75], means: [[-3, 1], [1, -1.0 / 3]], stds: [[0.6, 0.4], [0.7, 1]])
@@ -32,8 +33,8 @@ struct AncestralDistributionTests {
     func distribution(_ c: Case) throws {
         let mixture = c.twoDimensional ? Self.twoD : Self.oneD, d = c.twoDimensional ? 2 : 1
         let n = 20_000
-        let z = try ODE.normals(rows: n, dimension: d, seed: 21)
-        let (x, _) = try ODE.run(try ODE.sampler(c.spec), mixture, z: z, seed: 22)
+        let z = try TestKit.normals(rows: n, dimension: d, seed: 21)
+        let (x, _) = try TestKit.run(try TestKit.sampler(c.spec), mixture, z: z, seed: 22)
         for j in 0..<d {
             let m = Moments((0..<n).map { Double(x.scalars[$0 * d + j]) })
             let (mean, variance) = Self.exactMoments(mixture, dimension: j)

@@ -76,8 +76,8 @@ struct AncestralParityTests {
         let fixture = try AncestralParityFixture.load()
         let sampler = try SamplerCatalog.standard.sampler(c.spec)
         let noise = ReplayNoise(c.noise.map { Tensor($0) })
-        let (x, context) = try run(sampler, fixture.mixture.model, z: Tensor(fixture.z), noise: noise)
-        let error = relativeError(x, Tensor(c.expected))
+        let (x, context) = try TestKit.run(sampler, fixture.mixture.model, z: Tensor(fixture.z), noise: noise)
+        let error = TestKit.relativeError(x, Tensor(c.expected))
         #expect(error < 1e-4, "\(c.name) vs \(c.reference): relative error \(error)")
         #expect(context.nfe.allSatisfy { $0 == sampler.plannedNFE })
         #expect(throws: ReplayNoiseError.self) { try noise.normal(rows: nil, shape: [3]) }   // every draw used

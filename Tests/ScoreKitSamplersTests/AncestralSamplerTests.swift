@@ -12,12 +12,12 @@ struct AncestralSamplerTests {
     /// noise with nothing in it would throw).
     @Test("η = 0 is the deterministic solver and draws nothing")
     func etaZero() throws {
-        let z = try ODE.normals(rows: 8, dimension: 4)
-        let (ancestral, _) = try ODE.run(try ODE.sampler("euler-ancestral:steps=12,eta=0"), Self.gaussian.model, z: z, noise: ReplayNoise([]))
-        let (euler, _) = try ODE.run(try ODE.sampler("euler:steps=12"), Self.gaussian.model, z: z)
-        #expect(relativeError(ancestral, euler) < 1e-6)
+        let z = try TestKit.normals(rows: 8, dimension: 4)
+        let (ancestral, _) = try TestKit.run(try TestKit.sampler("euler-ancestral:steps=12,eta=0"), Self.gaussian.model, z: z, noise: ReplayNoise([]))
+        let (euler, _) = try TestKit.run(try TestKit.sampler("euler:steps=12"), Self.gaussian.model, z: z)
+        #expect(TestKit.relativeError(ancestral, euler) < 1e-6)
         #expect(throws: Never.self) {
-            try ODE.run(try ODE.sampler("dpm-2s-ancestral:steps=12,eta=0"), Self.gaussian.model, z: z, noise: ReplayNoise([]))
+            try TestKit.run(try TestKit.sampler("dpm-2s-ancestral:steps=12,eta=0"), Self.gaussian.model, z: z, noise: ReplayNoise([]))
         }
     }
 
@@ -25,29 +25,29 @@ struct AncestralSamplerTests {
     /// s_noise = 0 keeps the smaller step σ_down but adds nothing (and draws nothing).
     @Test("η > 0 renews noise; s_noise = 0 draws nothing", arguments: ["euler-ancestral", "dpm-2s-ancestral"])
     func noiseIsRenewed(_ name: String) throws {
-        let z = try ODE.normals(rows: 8, dimension: 4)
-        let sampler = try ODE.sampler("\(name):steps=8")
-        let (a, _) = try ODE.run(sampler, Self.gaussian.model, z: z, seed: 1)
-        let (b, _) = try ODE.run(sampler, Self.gaussian.model, z: z, seed: 2)
-        #expect(ODE.maxError(a, b) > 0.05)
+        let z = try TestKit.normals(rows: 8, dimension: 4)
+        let sampler = try TestKit.sampler("\(name):steps=8")
+        let (a, _) = try TestKit.run(sampler, Self.gaussian.model, z: z, seed: 1)
+        let (b, _) = try TestKit.run(sampler, Self.gaussian.model, z: z, seed: 2)
+        #expect(TestKit.maxError(a, b) > 0.05)
         #expect(throws: Never.self) {
-            try ODE.run(try ODE.sampler("\(name):steps=8,s_noise=0"), Self.gaussian.model, z: z, noise: ReplayNoise([]))
+            try TestKit.run(try TestKit.sampler("\(name):steps=8,s_noise=0"), Self.gaussian.model, z: z, noise: ReplayNoise([]))
         }
     }
 
     /// Sample i depends only on (seed, i), for `sample` and for `integrate` from per-row σ's.
     @Test("a sample does not depend on its batch", arguments: ["euler-ancestral:steps=10", "dpm-2s-ancestral:steps=6,eta=0.5"])
     func batchIndependence(_ spec: String) throws {
-        let integrator = try ODE.integrator(spec)
-        let z = try ODE.normals(rows: 6, dimension: 4)
+        let integrator = try TestKit.integrator(spec)
+        let z = try TestKit.normals(rows: 6, dimension: 4)
         let start = [0.3, 2.5, 7, 80, 0.05, 20]
-        let (batch, batchContext) = try ODE.run(integrator, Self.gaussian.model, z: z, seed: 3)
+        let (batch, batchContext) = try TestKit.run(integrator, Self.gaussian.model, z: z, seed: 3)
         let x = z.scalingRows(by: start)
-        let (integrated, integrateContext) = try ODE.integrate(integrator, Self.gaussian.model, x: x, sigma: start, to: 0.1, seed: 3)
+        let (integrated, integrateContext) = try TestKit.integrate(integrator, Self.gaussian.model, x: x, sigma: start, to: 0.1, seed: 3)
         for r in 0..<6 {
-            let (alone, context) = try ODE.run(integrator, Self.gaussian.model, z: z.rows(r..<(r + 1)), seed: 3, firstIndex: r)
+            let (alone, context) = try TestKit.run(integrator, Self.gaussian.model, z: z.rows(r..<(r + 1)), seed: 3, firstIndex: r)
             #expect(alone == batch.rows(r..<(r + 1)) && context.nfe == [batchContext.nfe[r]])
-            let (one, oneContext) = try ODE.integrate(integrator, Self.gaussian.model, x: x.rows(r..<(r + 1)), sigma: [start[r]],
+            let (one, oneContext) = try TestKit.integrate(integrator, Self.gaussian.model, x: x.rows(r..<(r + 1)), sigma: [start[r]],
                                                       to: 0.1, seed: 3, firstIndex: r)
             #expect(one == integrated.rows(r..<(r + 1)) && oneContext.nfe == [integrateContext.nfe[r]])
             #expect(integrateContext.nfe[r] == (start[r] > 0.1 ? integrator.plannedIntegrationNFE : 0))
@@ -62,14 +62,14 @@ struct AncestralSamplerTests {
     func integrationMarginal(_ spec: String) throws {
         let n = 20_000, sigmaA = 5.0, sigmaEnd = 0.5
         let g = Self.gaussian, d = g.mean.count
-        let z = try ODE.normals(rows: n, dimension: d, seed: 9)
+        let z = try TestKit.normals(rows: n, dimension: d, seed: 9)
         var x = z
         for r in 0..<n {
             for j in 0..<d {
                 x.scalars[r * d + j] = Float(g.mean[j] + (g.std[j] * g.std[j] + sigmaA * sigmaA).squareRoot() * Double(z.scalars[r * d + j]))
             }
         }
-        let (out, _) = try ODE.integrate(try ODE.integrator(spec), g.model, x: x, sigma: Array(repeating: sigmaA, count: n), to: sigmaEnd, seed: 10)
+        let (out, _) = try TestKit.integrate(try TestKit.integrator(spec), g.model, x: x, sigma: Array(repeating: sigmaA, count: n), to: sigmaEnd, seed: 10)
         for j in 0..<d {
             let column = (0..<n).map { Double(out.scalars[$0 * d + j]) }
             let variance = g.std[j] * g.std[j] + sigmaEnd * sigmaEnd

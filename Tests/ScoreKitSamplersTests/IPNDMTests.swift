@@ -14,10 +14,10 @@ struct IPNDMTests {
     /// Order 1 is Euler: the same σ's and the same steps, to Float32 rounding.
     @Test("order 1 is Euler")
     func orderOneIsEuler() throws {
-        let z = try ODE.normals(rows: 16, dimension: 4)
-        let (ipndm, context) = try ODE.run(try ODE.sampler("ipndm:order=1,steps=12"), Self.gaussian.model, z: z)
-        let (euler, _) = try ODE.run(try ODE.sampler("euler:steps=12"), Self.gaussian.model, z: z)
-        #expect(relativeError(ipndm, euler) < 1e-5)
+        let z = try TestKit.normals(rows: 16, dimension: 4)
+        let (ipndm, context) = try TestKit.run(try TestKit.sampler("ipndm:order=1,steps=12"), Self.gaussian.model, z: z)
+        let (euler, _) = try TestKit.run(try TestKit.sampler("euler:steps=12"), Self.gaussian.model, z: z)
+        #expect(TestKit.relativeError(ipndm, euler) < 1e-5)
         #expect(context.nfe.allSatisfy { $0 == 12 })
     }
 
@@ -35,8 +35,8 @@ struct IPNDMTests {
         let start = Array(repeating: 2.0, count: 4), end = 0.5
         let x = Tensor(rows: [[0], [1], [-1], [0.5]])
         let errors = try [11, 21, 41].map { steps in
-            let ipndm = try ODE.integrator("ipndm:order=\(order),steps=\(steps),schedule=karras,rho=1")
-            return ODE.maxError(try ODE.integrate(ipndm, model, x: x, sigma: start, to: end).0, model.solution(x, at: end))
+            let ipndm = try TestKit.integrator("ipndm:order=\(order),steps=\(steps),schedule=karras,rho=1")
+            return TestKit.maxError(try TestKit.integrate(ipndm, model, x: x, sigma: start, to: end).0, model.solution(x, at: end))
         }
         let target = pow(2, Double(order))
         for ratio in zip(errors, errors.dropFirst()).map({ $0 / $1 }) {
@@ -52,13 +52,13 @@ struct IPNDMTests {
     /// straight) to 2, order 4 beats order 3 beats order 2 at every step count.
     @Test("higher orders are more accurate on the Gaussian's flow")
     func ordersRank() throws {
-        let z = try ODE.normals(rows: 64, dimension: 4)
+        let z = try TestKit.normals(rows: 64, dimension: 4)
         let start = Array(repeating: 80.0, count: 64), x = 80 * z
         let exact = Self.gaussian.flow(x, from: start, to: 2)
         for steps in [200, 400] {
             let errors = try (2...4).map { order in
-                let ipndm = try ODE.integrator("ipndm:order=\(order),steps=\(steps),schedule=karras,rho=1")
-                return ODE.maxError(try ODE.integrate(ipndm, Self.gaussian.model, x: x, sigma: start, to: 2).0, exact)
+                let ipndm = try TestKit.integrator("ipndm:order=\(order),steps=\(steps),schedule=karras,rho=1")
+                return TestKit.maxError(try TestKit.integrate(ipndm, Self.gaussian.model, x: x, sigma: start, to: 2).0, exact)
             }
             #expect(errors[0] > errors[1] && errors[1] > errors[2], "steps \(steps): errors \(errors)")
         }
@@ -68,10 +68,10 @@ struct IPNDMTests {
     /// polynomials of degree k − 1, but the method stays at least second order.
     @Test("at least second order on the Karras schedule", arguments: [2, 3, 4])
     func karrasOrder(_ order: Int) throws {
-        let z = try ODE.normals(rows: 64, dimension: 4)
+        let z = try TestKit.normals(rows: 64, dimension: 4)
         let exact = Self.gaussian.flow(80 * z, from: Array(repeating: 80, count: 64), to: 0)
         let errors = try [32, 64, 128].map { steps in
-            ODE.maxError(try ODE.run(try ODE.sampler("ipndm:order=\(order),steps=\(steps)"), Self.gaussian.model, z: z).0, exact)
+            TestKit.maxError(try TestKit.run(try TestKit.sampler("ipndm:order=\(order),steps=\(steps)"), Self.gaussian.model, z: z).0, exact)
         }
         for ratio in zip(errors, errors.dropFirst()).map({ $0 / $1 }) {
             #expect(ratio >= 3.5, "order \(order): ratio \(ratio), errors \(errors)")
@@ -83,14 +83,14 @@ struct IPNDMTests {
     @Test("integrate from per-row σ's")
     func integrate() throws {
         let start = [0.3, 1, 2.5, 7, 20, 55, 80, 0.05]
-        let x = try ODE.normals(rows: start.count, dimension: 4).scalingRows(by: start)
-        let ipndm = try ODE.integrator("ipndm:steps=100")
-        let (out, context) = try ODE.integrate(ipndm, Self.gaussian.model, x: x, sigma: start, to: 0.002)
+        let x = try TestKit.normals(rows: start.count, dimension: 4).scalingRows(by: start)
+        let ipndm = try TestKit.integrator("ipndm:steps=100")
+        let (out, context) = try TestKit.integrate(ipndm, Self.gaussian.model, x: x, sigma: start, to: 0.002)
         let exact = Self.gaussian.flow(x, from: start, to: 0.002)
-        #expect(ODE.maxError(out, exact) < 1e-3, "error \(ODE.maxError(out, exact))")
+        #expect(TestKit.maxError(out, exact) < 1e-3, "error \(TestKit.maxError(out, exact))")
         #expect(context.nfe == start.map { $0 > 0.002 ? 99 : 0 })
         for r in start.indices {
-            let (alone, _) = try ODE.integrate(ipndm, Self.gaussian.model, x: x.rows(r..<(r + 1)), sigma: [start[r]], to: 0.002, firstIndex: r)
+            let (alone, _) = try TestKit.integrate(ipndm, Self.gaussian.model, x: x.rows(r..<(r + 1)), sigma: [start[r]], to: 0.002, firstIndex: r)
             #expect(alone == out.rows(r..<(r + 1)))
         }
     }
