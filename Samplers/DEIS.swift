@@ -120,7 +120,7 @@ public struct DEISRun: SamplingRun {
     public var isFinished: Bool { stepsTaken == schedules.points - 1 }
 
     public mutating func step() throws -> SamplingStep {
-        let i = stepsTaken, n = schedules.points - 1
+        let i = stepsTaken, n = schedules.points - 1, counted = Multistep.countedSteps(schedules)
         let sigma = schedules.column(i), sigmaNext = schedules.column(i + 1)
         try context.beginStep(i, of: n, sigma: sigma[0])
         let denoised = try context.denoise(model, x, sigma: sigma, rows: schedules.rows)
@@ -129,7 +129,7 @@ public struct DEISRun: SamplingRun {
         if sigmaNext.allSatisfy({ $0 == 0 }) {
             x = denoised                                  // the step to σ = 0
         } else {
-            let p = min(Multistep.lowerOrderFinal(solver.order, step: i, of: n, toZero: false), history.count)
+            let p = min(Multistep.lowerOrderFinal(solver.order, step: i, of: counted, toZero: false), history.count)
             let c = (0..<x.rows).map { r in
                 Self.coefficients(nodes: (0..<p).map { log(history[$0].sigma[r]) }, to: log(sigmaNext[r]))
             }

@@ -30,7 +30,7 @@ public struct DPMSolverRun: SamplingRun {
     public var isFinished: Bool { stepsTaken == schedules.points - 1 }
 
     public mutating func step() throws -> SamplingStep {
-        let i = stepsTaken, n = schedules.points - 1
+        let i = stepsTaken, n = schedules.points - 1, counted = Multistep.countedSteps(schedules)
         let sigma = schedules.column(i), sigmaNext = schedules.column(i + 1)
         try context.beginStep(i, of: n, sigma: sigma[0])
         let denoised = try context.denoise(model, x, sigma: sigma, rows: schedules.rows)
@@ -39,7 +39,7 @@ public struct DPMSolverRun: SamplingRun {
             x = denoised                                  // the step to σ = 0
         } else {
             let order = solver.sde ? min(solver.order, i + 1)
-                : Multistep.lowerOrderFinal(solver.order, step: i, of: n, toZero: false)
+                : Multistep.lowerOrderFinal(solver.order, step: i, of: counted, toZero: false)
             let c = (0..<x.rows).map { coefficients(row: $0, order: min(order, history.count), sigmaNext: sigmaNext[$0]) }
             var extra: [(RowCoefficients, Tensor)] = [(.perRow(c.map(\.x)), x)]
             if solver.sde, solver.eta > 0 {

@@ -18,6 +18,15 @@ enum Multistep {
         return RowSchedules(rows: batchRows, sigmas: sigma.map { levels.sigmas(count: points, from: $0, to: sigmaEnd) })
     }
 
+    /// The steps the order rules count: a run that ends at σ = 0 counts its own steps; an
+    /// integration, which ends above 0 and leaves the step to 0 to its caller (DLG's Tweedie
+    /// step), counts that step too — so `sample` is an integration to σ_{N−1} plus `x ← D`,
+    /// step for step.
+    static func countedSteps(_ schedules: RowSchedules) -> Int {
+        let last = schedules.points - 1
+        return schedules.column(last).allSatisfy { $0 == 0 } ? last : last + 1
+    }
+
     /// The order of step `i` of `n` for a solver of order `order`, diffusers' DPM-Solver and
     /// DEIS rule: warm-up `min(order, i + 1)`; a step to σ = 0 is first order; below 15 steps
     /// (`lower_order_final`) the last step is first order and the one before at most second.

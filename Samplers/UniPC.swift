@@ -140,7 +140,7 @@ public struct UniPCRun: SamplingRun {
     public var isFinished: Bool { stepsTaken == schedules.points - 1 }
 
     public mutating func step() throws -> SamplingStep {
-        let i = stepsTaken, n = schedules.points - 1
+        let i = stepsTaken, n = schedules.points - 1, counted = Multistep.countedSteps(schedules)
         let sigma = schedules.column(i), sigmaNext = schedules.column(i + 1)
         try context.beginStep(i, of: n, sigma: sigma[0])
         let denoised = try context.denoise(model, x, sigma: sigma, rows: schedules.rows)
@@ -153,7 +153,7 @@ public struct UniPCRun: SamplingRun {
             x = denoised                                  // the step to σ = 0
             pending = nil
         } else {
-            let p = min(Multistep.uniPCOrder(solver.order, step: i, of: n), history.count)
+            let p = min(Multistep.uniPCOrder(solver.order, step: i, of: counted), history.count)
             let term = p > 1 ? predictorTerm(order: p, sigmaNext: sigmaNext) : nil
             let ratio = zip(sigmaNext, sigma).map { $0 / $1 }
             var terms: [(RowCoefficients, Tensor)] = [(.perRow(ratio), x), (.perRow(ratio.map { 1 - $0 }), denoised)]
