@@ -9,6 +9,8 @@ extension SamplerCatalog {
         DDIM.self,
         EDMSampler.self,
         DPMSolverPlusPlus.self,
+        UniPC.self,
+        DEIS.self,
         IPNDM.self,
         AncestralSampler.self,
         RK45.self,

@@ -48,7 +48,7 @@ public struct DiscreteTimesteps: Sendable, Hashable {
 
     /// The spec keys, declared once for DDPM, DDIM and the discrete σ schedule.
     static let options: [SamplerOption<DiscreteTimesteps>] = [
-        .choice("spacing", \.spacing, help: "how the steps are picked from the T timesteps (leading = diffusers' default)",
+        .choice("spacing", \.spacing, help: "how the steps are picked from the T timesteps (leading = diffusers' DDPM/DDIM default; linspace-no-zero = its multistep solvers')",
                 when: { $0.custom.isEmpty }),
         .choice("betas", \.betas, help: "β schedule: linear 1e-4…0.02 (DDPM) or cosine (improved DDPM)"),
         .integer("T", \.trainSteps, in: 2...100_000, help: "training timesteps T"),

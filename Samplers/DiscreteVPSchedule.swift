@@ -54,9 +54,14 @@ public struct DiscreteVPSchedule: Sendable, Hashable {
 ///
 /// For T = 1000, S = 10: `leading` 900, 800, …, 0 (DDIM's "uniform", diffusers' default);
 /// `trailing` 999, 899, …, 99; `linspace` round(linspace(0, T−1, S)) = 999, 888, …, 0;
-/// `quad` ⌊linspace(0, √(0.8T), S)²⌋ = 800, …, 0 (DDIM's quadratic skip).
+/// `quad` ⌊linspace(0, √(0.8T), S)²⌋ = 800, …, 0 (DDIM's quadratic skip);
+/// `linspace-no-zero` round(linspace(0, T−1, S+1)) without its 0 = 999, 899, …, 500, 400, …, 100
+/// (diffusers' `timestep_spacing="linspace"` of its multistep schedulers — DPM-Solver, UniPC,
+/// DEIS — whose last step then goes to σ = 0).
 public enum TimestepSpacing: String, Sendable, CaseIterable, Codable {
     case leading, trailing, linspace, quad
+    /// S+1 points of `linspace`, the 0 dropped: diffusers' multistep schedulers' default.
+    case linspaceNoZero = "linspace-no-zero"
 
     /// The sampling timesteps, descending. `quad` can repeat small timesteps when S is large;
     /// repeats are dropped, so it may return fewer than `steps` entries.
@@ -76,6 +81,8 @@ public enum TimestepSpacing: String, Sendable, CaseIterable, Codable {
             ascending = Self.numpyLinspace(0, t - 1, steps).map { Int($0.rounded(.toNearestOrEven)) }
         case .quad:
             ascending = Self.numpyLinspace(0, (0.8 * t).squareRoot(), steps).map { Int($0 * $0) }
+        case .linspaceNoZero:
+            ascending = Self.numpyLinspace(0, t - 1, steps + 1).dropFirst().map { Int($0.rounded(.toNearestOrEven)) }
         }
         var seen = Set<Int>()
         return ascending.reversed().filter { seen.insert($0).inserted }

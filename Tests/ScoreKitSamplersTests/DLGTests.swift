@@ -102,7 +102,7 @@ struct DLGTests {
     @Test("the integrator list is exactly the catalog's integrators")
     func integratorList() throws {
         let integrators = SamplerCatalog.standard.integratorNames
-        #expect(Set(integrators) == ["euler", "heun", "heun-churn", "dpm-solver++", "rk45", "ddim", "euler-maruyama",
+        #expect(Set(integrators) == ["euler", "heun", "heun-churn", "dpm-solver++", "unipc", "deis", "rk45", "ddim", "euler-maruyama",
                                      "reverse-diffusion", "ancestral", "pc", "ipndm", "euler-ancestral", "dpm-2s-ancestral"])
         for name in integrators {
             #expect((try SamplerCatalog.standard.sampler("dlg:integrator=\(name)") as? DLG)?.integrator.name == name)

@@ -63,12 +63,14 @@ struct IntegratorTests {
     /// which for these samplers lands on D(x; σ_last).
     @Test("sample is integrate from σ_0 plus the final step", arguments: [
         "euler:steps=9", "heun:steps=9,schedule=ve", "dpm-solver++:steps=9,schedule=vp",
-        "heun:steps=9,schedule=discrete,spacing=trailing", "rk45",
+        "heun:steps=9,schedule=discrete,spacing=trailing", "rk45", "dpm-solver++:steps=9,order=3",
+        "unipc:steps=9,order=3", "deis:steps=9,order=3,schedule=ve",
     ])
     func sampleIsIntegratePlusEnding(_ spec: String) throws {
         let integrator = try TestKit.integrator(spec)
         let model = Self.gaussian.model
         let levels = (integrator as? EDMSampler)?.sigmas(for: model) ?? (integrator as? DPMSolverPlusPlus)?.sigmas(for: model)
+            ?? (integrator as? UniPC)?.sigmas(for: model) ?? (integrator as? DEIS)?.sigmas(for: model)
             ?? [80, 0.002]                                             // rk45: σ_max to σ_min
         let z = try TestKit.normals(rows: 6, dimension: 4)
         let (sampled, sampleContext) = try TestKit.run(integrator, Self.gaussian.model, z: z)
