@@ -10,6 +10,8 @@ extension SamplerCatalog {
         EDMSampler.self,
         DPMSolverPlusPlus.self,
         RK45.self,
+        DPMAdaptive.self,
+        Restart.self,
         ReverseSDESampler.self,
         AnnealedLangevin.self,
         DLG.self,

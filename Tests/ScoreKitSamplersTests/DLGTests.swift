@@ -102,7 +102,7 @@ struct DLGTests {
     func integratorList() throws {
         let integrators = SamplerCatalog.standard.integratorNames
         #expect(Set(integrators) == ["euler", "heun", "heun-churn", "dpm-solver++", "rk45", "ddim", "euler-maruyama",
-                                     "reverse-diffusion", "ancestral", "pc"])
+                                     "reverse-diffusion", "ancestral", "pc", "dpm-adaptive", "restart"])
         for name in integrators {
             #expect((try SamplerCatalog.standard.sampler("dlg:integrator=\(name)") as? DLG)?.integrator.name == name)
         }
