@@ -115,7 +115,8 @@ public struct Restart: Integrator, Equatable {
         guard schedule.kind != .custom else {
             return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: nfe(levels:)) { _ in self }
         }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: nfe(levels:)) { n in
+        // With restarts, at least 2 main levels: with σ_max alone there is nothing below t_min to restart from.
+        return try fittedSteps(steps, in: (restarts.isEmpty ? 1 : 2)...100_000, toNFE: budget, nfe: nfe(levels:)) { n in
             Self(steps: n, schedule: schedule, restarts: restarts)
         }
     }

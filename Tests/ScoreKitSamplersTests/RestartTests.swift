@@ -60,6 +60,14 @@ struct RestartTests {
         #expect(all.gatherRows([3, 4, 5]).scalars == part.scalars)
     }
 
+    /// A budget that leaves one main level is refused when fitting (the default restarts cost 8).
+    @Test("fitting needs two main levels besides the restarts")
+    func fittingFloor() throws {
+        #expect(throws: SamplerSpecError.self) { try ODE.sampler("restart").fitted(toNFE: 10) }
+        #expect(try ODE.sampler("restart").fitted(toNFE: 11).plannedNFE == 11)
+        #expect(try ODE.sampler("restart:restarts=none").fitted(toNFE: 1).plannedNFE == 1)
+    }
+
     /// A restart interval entirely below σ_min has nothing to restart: an error, not a wrong count.
     @Test("an interval that cannot restart is refused when the run starts")
     func idleInterval() throws {
