@@ -14,6 +14,8 @@ extension SamplerCatalog {
         IPNDM.self,
         AncestralSampler.self,
         RK45.self,
+        DPMAdaptive.self,
+        Restart.self,
         ReverseSDESampler.self,
         AnnealedLangevin.self,
         DLG.self,

@@ -21,7 +21,8 @@ import ScoreKitCore
 ///
 /// NFE per sample = the evaluations it made: 1 (start) + 1 (probe) + 6 per attempted step.
 /// Under an NFE budget, a sample whose next attempt would not fit stops where it is and takes
-/// its Tweedie step there (with the evaluation it already has).
+/// its Tweedie step there (with the evaluation it already has); the context records the σ it
+/// stopped at (`SamplingContext.stoppedAt`), so the run reports how many samples stopped early.
 ///
 /// As a `SamplingRun`, step 0 evaluates D at the start and probes the first step size; each
 /// later step is one attempt (accepted or rejected per row); the step that leaves no row
@@ -135,10 +136,11 @@ public struct RK45Run: SamplingRun {
         if i == 0 {
             try context.beginStep(0, of: 1, sigma: rows.schedules.sigmas[0][0])
             rows.denoised = try context.denoise(model, rows.x, sigma: rows.sigma, rows: rows.schedules.rows)
-            let (budget, used, calls) = (context.budget, context.nfe, 7 + reserve)
+            let (budget, used, calls, all) = (context.budget, context.nfe, 7 + reserve, rows.running)
             try rows.chooseFirstSteps(model, rtol: sampler.rtol, atol: sampler.atol, context: context) { row in
                 budget.map { used[row] + calls <= $0 } ?? true
             }
+            reportStops(Set(all).subtracting(rows.running))
         } else {
             try context.beginStep(i, of: rows.estimatedSteps(after: i), sigma: rows.sigma[rows.running[0]])
             if stale { try reevaluate() }
@@ -146,7 +148,9 @@ public struct RK45Run: SamplingRun {
             try context.endStep(rows.x, sigma: rows.sigma, denoised: rows.denoised)
         }
         stepsTaken += 1
-        rows.running = rows.running.filter { room(for: 6 + reserve, rows.schedules.batchRow($0)) }
+        let (running, out) = (rows.running, rows.running.filter { room(for: 6 + reserve, rows.schedules.batchRow($0)) })
+        rows.running = out
+        reportStops(Set(running).subtracting(out))
         if rows.running.isEmpty { try finish() }
         return SamplingStep(index: i, sigma: before, sigmaNext: sigma, denoised: rows.denoised)
     }
@@ -173,6 +177,11 @@ public struct RK45Run: SamplingRun {
             rows.x = Tensor.combination([(.perRow(ratio), rows.x), (.perRow(ratio.map { 1 - $0 }), rows.denoised)])
             rows.sigma = Array(repeating: sigmaEnd, count: rows.x.rows)
         }
+    }
+
+    /// Tells the context that `stopped` rows ran out of budget where they are.
+    private func reportStops(_ stopped: Set<Int>) {
+        for row in stopped.sorted() { context.stopEarly(row: rows.schedules.batchRow(row), sigma: rows.sigma[row]) }
     }
 
     private func room(for calls: Int, _ batchRow: Int) -> Bool {

@@ -35,6 +35,9 @@ public struct CellRecord: Codable, Sendable, Equatable {
     public var classifierCalls: CountSummary?
     /// Evaluations shared by all samples (chain burn-in), by label.
     public var sharedNFE: [String: Int]?
+    /// Samples an adaptive sampler stopped short of their integration because the budget ran
+    /// out (nil: none did); the tables mark such cells.
+    public var stoppedEarly: EarlyStopSummary?
     /// Wall-clock seconds of the sampling, measured when the cell ran.
     public var seconds: Double?
     /// Whether the sampler drew no random numbers besides the initial noise.
@@ -52,7 +55,7 @@ public struct CellRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, key, sampler, name, budget, status, reason, spec, nfe, seconds, deterministic, metrics
-        case classifierCalls = "classifier_calls", sharedNFE = "shared_nfe"
+        case classifierCalls = "classifier_calls", sharedNFE = "shared_nfe", stoppedEarly = "stopped_early"
         case metricNotes = "metric_notes", metricsFingerprint = "metrics_fingerprint"
     }
 

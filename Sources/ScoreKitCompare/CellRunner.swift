@@ -49,6 +49,7 @@ struct CellRunner {
         record.nfe = CountSummary(result.nfe)
         record.classifierCalls = CountSummary(result.classifierCalls)
         record.sharedNFE = result.sharedNFE.isEmpty ? nil : result.sharedNFE
+        record.stoppedEarly = result.earlyStops.count > 0 ? result.earlyStops : nil
         record.seconds = result.seconds
         try ArrayFile.write(result.samples, to: location.samples)
         if let picture = Self.picture(result.samples, bounds: scatterBounds) {

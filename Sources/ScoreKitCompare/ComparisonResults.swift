@@ -120,7 +120,8 @@ public enum ResultsFiles {
     /// Why a cell, or some of its values, are missing.
     static func note(_ record: CellRecord) -> String {
         if let reason = record.reason { return reason }
-        return record.metricNotes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        let stopped = record.stoppedEarly.map { [MarkdownReport.earlyStopText($0)] } ?? []
+        return (stopped + record.metricNotes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "; ")
     }
 
     /// A value with six significant digits (the same text for the same value, every run).

@@ -17,17 +17,19 @@ public enum MarkdownReport {
                 + "and standard deviation over \(QualitySuite.floorDraws) such draws. Differences within a "
                 + "standard deviation or so of the floor are sampling noise, not sampler quality.",
             "Columns are NFE budgets; the best value of each column is in **bold**; n/a marks a sampler "
-                + "that cannot run at that budget (reasons at the end).", "",
+                + "that cannot run at that budget (reasons at the end)"
+                + (r.cells.contains { $0.stoppedEarly != nil } ? "; † marks a cell where an adaptive sampler ran out of "
+                    + "budget and denoised some samples early (how many, and from which σ, at the end)." : "."), "",
         ]
         for metric in r.metrics { out += metricSection(r, metric) }
-        out += countTable(r, title: "NFE used per sample (mean)") { $0.nfe.map { format($0.mean) } }
+        out += countTable(r, title: "NFE used per sample (mean)") { c in c.nfe.map { format($0.mean) + mark(c) } }
         if r.cells.contains(where: { ($0.classifierCalls?.max ?? 0) > 0 }) {
             out += countTable(r, title: "Noise-level classifier calls per sample (mean)") { $0.classifierCalls.map { format($0.mean) } }
         }
         out += countTable(r, title: "Sampling time (seconds, measured when the cell ran)") {
             $0.seconds.map { String(format: "%.3f", $0) }
         }
-        out += specsSection(r) + unavailableSection(r) + referenceSection(r)
+        out += specsSection(r) + unavailableSection(r) + earlyStopSection(r) + referenceSection(r)
         if !r.notes.isEmpty { out += ["## Notes", ""] + r.notes.map { "- \($0)" } + [""] }
         return out.joined(separator: "\n")
     }
@@ -47,7 +49,7 @@ public enum MarkdownReport {
                 guard let record = r.cell(row, budget) else { return "…" }
                 guard record.status == .ok else { return "n/a" }
                 guard let v = record.metrics[metric.name] else { return "–" }
-                return r.best(metric, at: budget) == v ? "**\(format(v))**" : format(v)
+                return (r.best(metric, at: budget) == v ? "**\(format(v))**" : format(v)) + mark(record)
             }
             lines.append("| `\(row.label)` | " + cells.joined(separator: " | ") + " |")
         }
@@ -85,6 +87,25 @@ public enum MarkdownReport {
         let label = Dictionary(r.rows.map { ($0.sampler, $0.label) }, uniquingKeysWith: { a, _ in a })
         return ["## Cells not available", ""]
             + missing.map { "- `\(label[$0.sampler] ?? $0.name)` at \($0.budget) NFE: \($0.reason ?? "unknown")" } + [""]
+    }
+
+    /// † for a cell with samples stopped early.
+    static func mark(_ record: CellRecord) -> String { record.stoppedEarly == nil ? "" : " †" }
+
+    /// How many samples of a cell stopped early, and where.
+    static func earlyStopText(_ s: EarlyStopSummary, of total: Int? = nil) -> String {
+        "stopped early: \(s.count)\(total.map { " of \($0)" } ?? "") samples ran out of budget and were denoised from σ "
+            + String(format: "%.4g…%.4g (mean %.4g)", s.sigmaMin, s.sigmaMax, s.sigmaMean)
+    }
+
+    private static func earlyStopSection(_ r: ComparisonResults) -> [String] {
+        let stopped = r.cells.filter { $0.stoppedEarly != nil }
+        guard !stopped.isEmpty else { return [] }
+        let label = Dictionary(r.rows.map { ($0.sampler, $0.label) }, uniquingKeysWith: { a, _ in a })
+        return ["## Cells with samples stopped early (†)", "",
+                "An adaptive sampler that runs out of its budget denoises the sample where it stopped, short of its "
+                    + "tolerance: these cells measure a truncated integration.", ""]
+            + stopped.map { "- `\(label[$0.sampler] ?? $0.name)` at \($0.budget) NFE: \(earlyStopText($0.stoppedEarly!, of: r.count))" } + [""]
     }
 
     private static func referenceSection(_ r: ComparisonResults) -> [String] {

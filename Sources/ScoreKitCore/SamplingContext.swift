@@ -36,6 +36,10 @@ public final class SamplingContext {
     public private(set) var sharedClassifierCalls: [String: Int] = [:]
     /// Per-row values a sampler reports about what it did (e.g. DLG's hand-off σ), by name.
     public var diagnostics: [String: [Double]] = [:]
+    /// For each batch row, the σ at which an adaptive sampler stopped integrating because the
+    /// row's NFE budget ran out (it was then denoised from there); nil for a row that finished
+    /// its integration. Set with `stopEarly(row:sigma:)`.
+    public private(set) var stoppedAt: [Double?]
     /// The label under which denoiser calls are counted in `nfeByPart`, if any.
     public var part: String?
     /// Called at the start of every step.
@@ -63,7 +67,13 @@ public final class SamplingContext {
         self.budget = budget
         self.nfe = Array(repeating: 0, count: sampleIndices.count)
         self.classifierCalls = Array(repeating: 0, count: sampleIndices.count)
+        self.stoppedAt = Array(repeating: nil, count: sampleIndices.count)
     }
+
+    /// Records that batch row `row` stopped integrating at noise level `sigma`, short of its
+    /// end, because its budget ran out: the run reports it rather than return a half-integrated
+    /// sample silently.
+    public func stopEarly(row: Int, sigma: Double) { stoppedAt[row] = sigma }
 
     /// The number of rows in the batch.
     public var rows: Int { sampleIndices.count }
@@ -162,6 +172,7 @@ public final class SamplingContext {
         for (k, r) in rows.enumerated() {
             nfe[r] += sub.nfe[k]
             classifierCalls[r] += sub.classifierCalls[k]
+            if let sigma = sub.stoppedAt[k] { stoppedAt[r] = sigma }
             if let budget, nfe[r] > budget { throw SamplingError.budgetExceeded(sampler: samplerName, budget: budget) }
         }
         if let part {

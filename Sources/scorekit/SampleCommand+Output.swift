@@ -41,6 +41,9 @@ extension SampleCommand {
     /// went to stdout).
     func report(_ s: SamplingSummary, plan: Plan) {
         let url = plan.outURL
+        if let warning = Self.earlyStopWarning(s.earlyStops, count: s.count, budget: nfe, sampler: plan.sampler.name) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
         if json {
             var object: [String: Any] = [
                 "sampler": plan.sampler.spec, "model": model, "count": plan.total, "seed": seed,
@@ -58,6 +61,9 @@ extension SampleCommand {
                 object["amortised_nfe_per_sample"] = s.amortisedSharedNFE
             }
             if !s.sharedClassifierCalls.isEmpty { object["shared_classifier_calls"] = s.sharedClassifierCalls }
+            let stops = s.earlyStops
+            object["stopped_early"] = ["count": stops.count, "sigma_min": stops.sigmaMin, "sigma_mean": stops.sigmaMean,
+                                       "sigma_max": stops.sigmaMax]
             for (name, v) in s.diagnostics {
                 object[name.replacingOccurrences(of: "-", with: "_")] = ["median": v.median, "mean": v.mean]
             }
@@ -88,8 +94,22 @@ extension SampleCommand {
         for (name, v) in s.diagnostics.sorted(by: { $0.key < $1.key }) {
             lines.append(String(format: "%@  median %.4g", name, v.median))
         }
+        if s.earlyStops.count > 0 {
+            lines.append(String(format: "stopped     %d samples early (budget), at σ %.4g…%.4g", s.earlyStops.count,
+                                s.earlyStops.sigmaMin, s.earlyStops.sigmaMax))
+        }
         lines.append(String(format: "time        %.3f s", s.seconds))
         return lines
+    }
+
+    /// The warning for samples an adaptive sampler stopped short of its integration because the
+    /// budget ran out, or nil when none did.
+    static func earlyStopWarning(_ stops: EarlyStopSummary, count: Int, budget: Int?, sampler: String) -> String? {
+        guard stops.count > 0 else { return nil }
+        let budgetText = budget.map { "the budget of \($0) NFE" } ?? "the budget"
+        return "\(sampler): \(stops.count) of \(count) samples ran out of \(budgetText) and were denoised early, from σ "
+            + String(format: "%.4g…%.4g (mean %.4g)", stops.sigmaMin, stops.sigmaMax, stops.sigmaMean)
+            + "; raise --nfe or loosen the tolerances (rtol/atol)"
     }
 
     private func summary(_ s: CountSummary) -> [String: Any] { ["mean": s.mean, "min": s.min, "max": s.max] }

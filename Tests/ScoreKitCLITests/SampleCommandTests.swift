@@ -120,7 +120,7 @@ struct ListingTests {
     func samplers() throws {
         let r = try CLI.run(["samplers"])
         #expect(r.status == 0)
-        #expect(SamplerCatalog.standard.descriptions.count == 18)
+        #expect(SamplerCatalog.standard.descriptions.count == 20)
         for d in SamplerCatalog.standard.descriptions {
             #expect(r.stdout.contains("\(d.name) — \(d.summary)") && r.stdout.contains(d.nfeRule))
             for o in d.options { #expect(r.stdout.contains("= \(o.defaultValue)  (\(o.values))")) }

@@ -103,7 +103,8 @@ struct DLGTests {
     func integratorList() throws {
         let integrators = SamplerCatalog.standard.integratorNames
         #expect(Set(integrators) == ["euler", "heun", "heun-churn", "dpm-solver++", "unipc", "deis", "rk45", "ddim", "euler-maruyama",
-                                     "reverse-diffusion", "ancestral", "pc", "ipndm", "euler-ancestral", "dpm-2s-ancestral"])
+                                     "reverse-diffusion", "ancestral", "pc", "ipndm", "euler-ancestral", "dpm-2s-ancestral",
+                                     "dpm-adaptive", "restart"])
         for name in integrators {
             #expect((try SamplerCatalog.standard.sampler("dlg:integrator=\(name)") as? DLG)?.integrator.name == name)
         }

@@ -34,6 +34,11 @@ struct TypedSamplerTests {
         AnnealedLangevin(sigmaMax: 5, levels: 3, steps: 4, convention: .code, initialization: .gaussian, finalDenoise: true),
         DLG(integrator: DPMSolverPlusPlus(steps: 10), chains: 16),
         DLG(integrator: RK45(rtol: 1e-3), initializer: DDIM(steps: 5), burnIn: 0),
+        DPMAdaptive(order: 2, rtol: 0.01, pcoeff: 0.2, sigmaMin: 0.01),
+        Restart(steps: 9, schedule: .ve(sigmaMax: 20), restarts: [.init(tMin: 0.1, steps: 3, repeats: 2, tMax: 1),
+                                                                  .init(tMin: 2, steps: 1, repeats: 0, tMax: 4)]),
+        Restart(restarts: []),
+        DLG(integrator: Restart(steps: 4), chains: 2),
     ]
 
     @Test("every preset: typed value → spec → value gives the same value")

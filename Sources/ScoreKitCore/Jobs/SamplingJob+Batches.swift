@@ -8,6 +8,7 @@ struct BatchOutcome {
     let byPart: [String: [Int]]
     let shared: [String: Int], sharedClassifier: [String: Int]
     let diagnostics: [String: [Double]]
+    let stoppedAt: [Double?]
 }
 
 /// Every worker's place, for the job's overall progress.
@@ -74,6 +75,7 @@ extension SamplingJob {
         }
         return BatchOutcome(positions: positions, samples: x, nfe: context.nfe, classifier: context.classifierCalls,
                             byPart: context.nfeByPart, shared: context.sharedNFE,
-                            sharedClassifier: context.sharedClassifierCalls, diagnostics: context.diagnostics)
+                            sharedClassifier: context.sharedClassifierCalls, diagnostics: context.diagnostics,
+                            stoppedAt: context.stoppedAt)
     }
 }

@@ -96,7 +96,8 @@ public struct SamplingJob: Sendable {
         var tally = SamplingSummary.Tally()
         let seconds = try execute(progress: progress, stopRequest: stopRequest) { batch in
             try sink.receive(batch.samples, at: batch.positions)
-            tally.add(nfe: batch.nfe, classifier: batch.classifier, byPart: batch.byPart, diagnostics: batch.diagnostics)
+            tally.add(nfe: batch.nfe, classifier: batch.classifier, byPart: batch.byPart, diagnostics: batch.diagnostics,
+                      stoppedAt: batch.stoppedAt)
             for (k, v) in batch.shared { tally.sharedNFE[k, default: 0] += v }
             for (k, v) in batch.sharedClassifier { tally.sharedClassifierCalls[k, default: 0] += v }
         }
@@ -134,12 +135,14 @@ private struct Collected {
     var samples: Tensor
     var nfe: [Int], classifier: [Int]
     var byPart: [String: [Int]] = [:], diagnostics: [String: [Double]] = [:]
+    var stoppedAt: [Double?]
     var shared: [String: Int] = [:], sharedClassifier: [String: Int] = [:]
 
     init(count: Int, shape: [Int]) {
         samples = Tensor(zeros: [count] + shape)
         nfe = Array(repeating: 0, count: count)
         classifier = nfe
+        stoppedAt = Array(repeating: nil, count: count)
     }
 
     mutating func add(_ b: BatchOutcome) {
@@ -148,6 +151,7 @@ private struct Collected {
         for (r, p) in b.positions.enumerated() {
             nfe[p] = b.nfe[r]
             classifier[p] = b.classifier[r]
+            stoppedAt[p] = b.stoppedAt[r]
         }
         for (part, values) in b.byPart {
             var all = byPart[part] ?? Array(repeating: 0, count: count)
@@ -165,6 +169,7 @@ private struct Collected {
 
     func result(seconds: Double) -> SamplingResult {
         SamplingResult(samples: samples, nfe: nfe, classifierCalls: classifier, nfeByPart: byPart, sharedNFE: shared,
-                       sharedClassifierCalls: sharedClassifier, diagnostics: diagnostics, seconds: seconds)
+                       sharedClassifierCalls: sharedClassifier, diagnostics: diagnostics, stoppedAt: stoppedAt,
+                       seconds: seconds)
     }
 }

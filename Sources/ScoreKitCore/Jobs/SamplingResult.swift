@@ -15,13 +15,19 @@ public struct SamplingResult: Sendable {
     public let sharedClassifierCalls: [String: Int]
     /// Per-sample values the sampler reported (e.g. DLG's hand-off σ), by name.
     public let diagnostics: [String: [Double]]
+    /// For each sample, the σ at which an adaptive sampler stopped integrating because the
+    /// NFE budget ran out (nil: the sample finished its integration).
+    public let stoppedAt: [Double?]
     /// Wall-clock seconds.
     public let seconds: Double
+
+    /// How many samples stopped early, and where.
+    public var earlyStops: EarlyStopSummary { EarlyStopSummary(stoppedAt) }
 
     /// The same figures as a `SamplingSummary` (what `run(into:)` returns).
     public var summary: SamplingSummary {
         var tally = SamplingSummary.Tally()
-        tally.add(nfe: nfe, classifier: classifierCalls, byPart: nfeByPart, diagnostics: diagnostics)
+        tally.add(nfe: nfe, classifier: classifierCalls, byPart: nfeByPart, diagnostics: diagnostics, stoppedAt: stoppedAt)
         tally.sharedNFE = sharedNFE
         tally.sharedClassifierCalls = sharedClassifierCalls
         return tally.summary(count: nfe.count, seconds: seconds)
@@ -45,6 +51,9 @@ public struct SamplingSummary: Sendable {
     public let sharedClassifierCalls: [String: Int]
     /// Per-sample values the sampler reported, summarised, by name.
     public let diagnostics: [String: ValueSummary]
+    /// Samples an adaptive sampler stopped short of the end of their integration because the
+    /// NFE budget ran out.
+    public let earlyStops: EarlyStopSummary
     /// Wall-clock seconds.
     public let seconds: Double
 
@@ -57,8 +66,11 @@ public struct SamplingSummary: Sendable {
         var byPart: [String: CountTally] = [:]
         var sharedNFE: [String: Int] = [:], sharedClassifierCalls: [String: Int] = [:]
         var diagnostics: [String: ValueTally] = [:]
+        var earlyStops = EarlyStopSummary([])
 
-        mutating func add(nfe: [Int], classifier: [Int], byPart: [String: [Int]], diagnostics: [String: [Double]]) {
+        mutating func add(nfe: [Int], classifier: [Int], byPart: [String: [Int]], diagnostics: [String: [Double]],
+                          stoppedAt: [Double?]) {
+            earlyStops = earlyStops.adding(EarlyStopSummary(stoppedAt))
             self.nfe.add(nfe)
             self.classifier.add(classifier)
             for (part, counts) in byPart { self.byPart[part, default: CountTally()].add(counts) }
@@ -70,8 +82,45 @@ public struct SamplingSummary: Sendable {
             let parts = byPart.mapValues { $0.padded(toCount: count).summary }
             return SamplingSummary(count: count, nfe: nfe.summary, classifierCalls: classifier.summary, nfeByPart: parts,
                                    sharedNFE: sharedNFE, sharedClassifierCalls: sharedClassifierCalls,
-                                   diagnostics: diagnostics.mapValues(\.summary), seconds: seconds)
+                                   diagnostics: diagnostics.mapValues(\.summary), earlyStops: earlyStops, seconds: seconds)
         }
+    }
+}
+
+/// How many samples an adaptive sampler stopped short of the end of their integration because
+/// the NFE budget ran out, and the σ's at which they stopped (they were denoised from there, so
+/// they are noisier than the sampler's tolerance promises).
+public struct EarlyStopSummary: Sendable, Codable, Equatable {
+    /// Samples that stopped early.
+    public let count: Int
+    /// The smallest, mean and largest σ at which they stopped (0 when none did).
+    public let sigmaMin: Double, sigmaMean: Double, sigmaMax: Double
+
+    /// The summary of per-sample stops (nil: the sample finished).
+    public init(_ stoppedAt: [Double?]) {
+        let sigmas = stoppedAt.compactMap { $0 }
+        count = sigmas.count
+        sigmaMin = sigmas.min() ?? 0
+        sigmaMax = sigmas.max() ?? 0
+        sigmaMean = sigmas.isEmpty ? 0 : sigmas.reduce(0, +) / Double(sigmas.count)
+    }
+
+    private init(count: Int, sigmaMin: Double, sigmaMean: Double, sigmaMax: Double) {
+        (self.count, self.sigmaMin, self.sigmaMean, self.sigmaMax) = (count, sigmaMin, sigmaMean, sigmaMax)
+    }
+
+    /// This summary and `other` together (batch by batch).
+    func adding(_ other: EarlyStopSummary) -> EarlyStopSummary {
+        guard other.count > 0 else { return self }
+        guard count > 0 else { return other }
+        let total = count + other.count
+        return EarlyStopSummary(count: total, sigmaMin: min(sigmaMin, other.sigmaMin),
+                                sigmaMean: (sigmaMean * Double(count) + other.sigmaMean * Double(other.count)) / Double(total),
+                                sigmaMax: max(sigmaMax, other.sigmaMax))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, sigmaMin = "sigma_min", sigmaMean = "sigma_mean", sigmaMax = "sigma_max"
     }
 }
 
