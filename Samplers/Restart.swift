@@ -71,7 +71,7 @@ public struct Restart: Integrator, Equatable {
     static let restartsOption = SamplerOption<Restart>(
         key: "restarts", values: "t_min:n:K:t_max entries separated by / (0 < t_min < t_max, n ≥ 1 steps, K ≥ 0 passes), or none",
         help: "restart intervals: at the first main σ ≤ t_min go back up to t_max and take n Heun steps down, K times",
-        read: { format($0.restarts) },
+        text: { format($0.restarts) },
         write: { s, text, _ in s.restarts = try parse(text) })
 
     static func format(_ intervals: [Interval]) -> String {
