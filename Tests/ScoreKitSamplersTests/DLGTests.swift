@@ -67,7 +67,7 @@ struct DLGTests {
         let handoff = try #require(result.diagnostics["handoff-sigma"])
         #expect(result.nfeByPart["chain"] == Array(repeating: 6, count: 64))
         #expect(result.nfeByPart["tweedie"] == Array(repeating: 1, count: 64))
-        #expect(result.nfeByPart["integrator"] == handoff.map { $0 > 0.01 ? planned : 0 })
+        #expect(result.nfeByPart["integrator"] == handoff.map { $0 > 0.002 ? planned : 0 })
         #expect(result.nfe == zip(result.nfeByPart["chain"]!, result.nfeByPart["integrator"]!).map { $0 + $1 + 1 })
         #expect(result.classifierCalls == Array(repeating: 6, count: 64))
         #expect(result.sharedNFE["initialisation"] == 32 * (2 * 20 - 1))    // heun-churn, 20 steps
