@@ -25,7 +25,8 @@ struct ReverseSDETests {
           arguments: ["ve", "vp", "subvp"])
     func timeGrid(sde: String) throws {
         let eps = sde == "ve" ? 1e-5 : 1e-3, n = 17
-        let sigmas = try Self.progressSigmas("pc:steps=\(n),sde=\(sde),corrector=ald")
+        let range = sde == "ve" ? ",sigma_min=0.01,sigma_max=50" : ""     // the processes' (VE's default is now the model's)
+        let sigmas = try Self.progressSigmas("pc:steps=\(n),sde=\(sde),corrector=ald\(range)")
         let expected = SigmaSchedule.timeUniform(count: n, from: 1, to: eps).map(Self.processes[sde]!.sigma(at:))
         #expect(sigmas.count == n)
         for (got, want) in zip(sigmas, expected) { #expect(abs(got - want) <= 1e-12 * want) }
