@@ -2,9 +2,11 @@ import Foundation
 import ScoreKitCore
 
 extension GaussianMixture {
-    /// The exact noise-level posterior over `grid`.
-    public func noiseLevelPosterior(grid: NoiseLevelGrid = .exactModelDefault) -> ExactNoiseLevelPosterior {
-        ExactNoiseLevelPosterior(mixture: self, grid: grid)
+    /// The exact noise-level posterior over `grid`; nil: 1000 levels over the mixture's
+    /// `sigmaRange` (for gmm2d, ring8 and gmm64 that is `NoiseLevelGrid.exactModelDefault`).
+    public func noiseLevelPosterior(grid: NoiseLevelGrid? = nil) -> ExactNoiseLevelPosterior {
+        ExactNoiseLevelPosterior(mixture: self, grid: grid ?? NoiseLevelGrid(sigmaMin: sigmaRange.lowerBound,
+                                                                           sigmaMax: sigmaRange.upperBound, count: 1000))
     }
 
     /// The keys of the JSON form.

@@ -63,7 +63,10 @@ extension GaussianMixture {
 
     /// How far the mixture reaches: the larger of its largest standard deviation and the
     /// distance of its farthest mean from the origin.
-    public var scale: Double {
+    public var scale: Double { Self.reach(means: means, stds: stds) }
+
+    /// See `scale`.
+    static func reach(means: [[Double]], stds: [[Double]]) -> Double {
         let std = stds.lazy.map { $0.max()! }.max()!
         let distance = means.lazy.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }.max()!
         return max(std, distance)
@@ -80,7 +83,7 @@ extension GaussianMixture {
         return "the mixture reaches \(canonicalNumber(scale)) from the origin (largest std or farthest mean), beyond "
             + "σ_max = \(canonicalNumber(sigmaMax)) where sampling starts, so its far parts are rarely or never sampled; "
             + "raise the sampler's sigma_max key, e.g. --sampler 'heun:sigma_max=\(canonicalNumber(suggestion))' "
-            + "(samplers without the key, such as ddim and dlg, keep their fixed range)"
+            + "(samplers without the key, such as ddpm and ddim, keep their fixed range)"
     }
 
     /// `x` rounded up to one significant digit (2345 → 3000).
@@ -97,14 +100,16 @@ extension GaussianMixture {
 
 extension LoadedModel {
     /// Warnings about sampling this model with the sampler spec `spec` (`name:key=value,…`): a
-    /// mixture that reaches beyond σ_max 80 of the default schedules, or beyond the spec's
-    /// `sigma_max` when it sets one.
+    /// mixture that reaches beyond the spec's `sigma_max` (or a nested `KEY.sigma_max`), or
+    /// beyond σ_max 80 when it has none (the fixed VP tables of ddpm and ddim). Pass the
+    /// resolved spec: samplers that take their σ range from the mixture then show it, and
+    /// that range covers the mixture.
     public func warnings(forSpec spec: String) -> [String] {
         guard let mixture else { return [] }
         let keys = spec.split(separator: ":", maxSplits: 1).dropFirst().first?.split(separator: ",") ?? []
         let explicit = keys.lazy.compactMap { pair -> Double? in
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            return parts.count == 2 && parts[0] == "sigma_max" ? Double(parts[1]) : nil
+            return parts.count == 2 && (parts[0] == "sigma_max" || parts[0].hasSuffix(".sigma_max")) ? Double(parts[1]) : nil
         }.first
         return mixture.scaleWarning(sigmaMax: explicit ?? 80).map { [$0] } ?? []
     }

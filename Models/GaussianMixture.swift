@@ -22,6 +22,11 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     public let sampleShape: [Int]
     /// The same parameters as flat tables for evaluation.
     let tables: MixtureTables
+    /// The largest distance between data points (`diameter(means:stds:)`).
+    public let dataDiameter: Double?
+    /// The σ range samplers use when none is given (`defaultSigmaRange`), from the mixture's
+    /// scale; the mixture itself is exact at every σ > 0.
+    public let sigmaRange: ClosedRange<Double>
 
     /// A mixture; weights are normalised. Throws when the parts do not fit together or a
     /// number lies outside `Limits`.
@@ -35,6 +40,9 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
         self.stds = stds
         self.sampleShape = shape
         tables = MixtureTables(logWeights: scaled.map { log($0 / total) }, means: means, stds: stds)
+        let diameter = Self.diameter(means: means, stds: stds)
+        dataDiameter = diameter
+        sigmaRange = Self.defaultSigmaRange(stds: stds, diameter: diameter, scale: Self.reach(means: means, stds: stds))
     }
 
     /// Equal when weights, means and standard deviations are.
@@ -51,8 +59,6 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
 
     /// The number of components.
     public var componentCount: Int { weights.count }
-    /// Exact: every σ > 0.
-    public var sigmaRange: ClosedRange<Double> { 0...Double.infinity }
 
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
         precondition(x.rowSize == dimension && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")

@@ -61,8 +61,8 @@ extension DLG {
                   _ model: any Denoiser, _ estimator: any NoiseLevelEstimator,
                   _ context: SamplingContext) throws -> (x: Tensor, sigma: [Double]) {
         var best = (x: chain.x, sigma: chain.sigma)
-        for step in 0..<skip {
-            try context.beginStep(round * skip + step, of: rounds * skip, sigma: median(chain.sigma))
+        for step in 0..<skipCount {
+            try context.beginStep(round * skipCount + step, of: rounds * skipCount, sigma: median(chain.sigma))
             try langevinGibbsStep(&chain, eta: eta, attributedTo: rows, model, estimator, context, shared: "other batches' chain steps")
             let lower = chain.sigma.indices.filter { chain.sigma[$0] < best.sigma[$0] }
             best.x.scatterRows(lower, from: chain.x.gatherRows(lower))

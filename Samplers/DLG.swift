@@ -25,6 +25,26 @@ import ScoreKitCore
 /// `burn-in` steps at η = 0.5 and `burn-in` more at η. That start-up is shared by all samples
 /// of a chain and reported apart from the per-sample NFE = skip + integrator calls + 1.
 /// The per-sample initial noise z is not used: chains carry their own (keyed by chain).
+///
+/// Budget: under `--nfe N` with `skip` unset, the chain takes `skip = clamp(⌊(N − 1)/3⌋, 1, 10)`
+/// steps per sample — a third of what is left after the Tweedie step, at most the released 10
+/// — and the integrator gets the rest, `N − skip − 1`, fitted by its own rule (its unset step
+/// count becomes the most that fits). So 10 NFE is 3 chain steps, 6 integrator calls and the
+/// Tweedie step; from 31 NFE on, the released skip = 10. A given `skip` is kept, and a given
+/// integrator step count is kept with the auto skip lowered (down to 1) until it fits; a
+/// combination that cannot fit is an error naming what each part needs. Initialisation and
+/// burn-in are shared by a chain's samples and not part of the per-sample budget. Unset
+/// `tweedie-sigma` is the model's σ_min.
+///
+/// Budget: under `--nfe N` with `skip` unset, the chain takes `skip = clamp(⌊(N − 1)/3⌋, 1, 10)`
+/// steps per sample — a third of what is left after the Tweedie step, at most the released 10
+/// — and the integrator gets the rest, `N − skip − 1`, fitted by its own rule (its unset step
+/// count becomes the most that fits). So 10 NFE is 3 chain steps, 6 integrator calls and the
+/// Tweedie step; from 31 NFE on, the released skip = 10. A given `skip` is kept, and a given
+/// integrator step count is kept with the auto skip lowered (down to 1) until it fits; a
+/// combination that cannot fit is an error naming what each part needs. Initialisation and
+/// burn-in are shared by a chain's samples and not part of the per-sample budget. Unset
+/// `tweedie-sigma` is the model's σ_min.
 public struct DLG: Sampler, Equatable {
     /// How the Gibbs step picks the next noise level.
     public enum SigmaUpdate: String, Sendable, CaseIterable {
@@ -38,8 +58,9 @@ public struct DLG: Sampler, Equatable {
     public var integrator: any Integrator
     /// Langevin step η (constant; unstable where σ < √η/2).
     public var eta: Double
-    /// Chain steps per round = chain NFE per sample.
-    public var skip: Int
+    /// Chain steps per round = chain NFE per sample; nil: 10, or under a budget
+    /// `clamp(⌊(N − 1)/3⌋, 1, 10)` (`autoSkip`).
+    public var skip: Int?
     /// How a chain's noise level is set from the estimator's posterior.
     public var sigmaUpdate: SigmaUpdate
     /// C, the number of chains (sample i: chain i mod C).
@@ -50,14 +71,14 @@ public struct DLG: Sampler, Equatable {
     public var initNoise: Double
     /// Steps at η = 0.5, then as many at η.
     public var burnIn: Int
-    /// σ where the integrator stops and Tweedie's step denoises.
-    public var tweedieSigma: Double
+    /// σ where the integrator stops and Tweedie's step denoises; nil: the model's σ_min.
+    public var tweedieSigma: Double?
 
     /// A sampler; see the properties. The defaults are the released code's.
-    public init(integrator: any Integrator = EDMSampler.heun(), eta: Double = 0.8, skip: Int = 10,
+    public init(integrator: any Integrator = EDMSampler.heun(), eta: Double = 0.8, skip: Int? = nil,
                 sigmaUpdate: SigmaUpdate = .argmax, chains: Int = 256,
                 initializer: any Sampler = EDMSampler.heun(steps: 20, churn: .denoisingMCMC),
-                initNoise: Double = 0.5, burnIn: Int = 10, tweedieSigma: Double = 0.01) {
+                initNoise: Double = 0.5, burnIn: Int = 10, tweedieSigma: Double? = nil) {
         self.integrator = integrator
         self.eta = eta
         self.skip = skip
@@ -76,15 +97,16 @@ public struct DLG: Sampler, Equatable {
         name: "dlg",
         summary: "Denoising MCMC (Langevin–Gibbs chains on x × σ) handing each chain sample to any integrator",
         reference: "Kim & Ye, Denoising MCMC for Accelerating Diffusion-Based Generative Models, ICML 2023",
-        nfeRule: "NFE per sample = skip + integrator calls + 1 (Tweedie); --nfe N gives the integrator N − skip − 1; "
-            + "initialisation and burn-in are shared and reported apart",
+        nfeRule: "NFE per sample = skip + integrator calls + 1 (Tweedie); --nfe N sets an unset skip to clamp(⌊(N − 1)/3⌋, 1, 10) "
+            + "and gives the integrator N − skip − 1; initialisation and burn-in are shared and reported apart",
         base: DLG(),
         options: [
             .sampler("integrator", \.integrator, as: (any Integrator).self, spec: { $0.spec }, accepts: { $0 as? any Integrator },
                      names: \.integratorNames, kind: "an integrator of the catalog",
                      help: "the integrator each chain sample goes to; its keys as integrator.KEY=value"),
             .real("eta", \.eta, in: 1e-9...1e9, help: "Langevin step η (constant; unstable where σ < √η/2)"),
-            .integer("skip", \.skip, in: 1...100_000, help: "chain steps per round = chain NFE per sample"),
+            .integer("skip", \.skip, in: 1...100_000, auto: "10, or clamp(⌊(N − 1)/3⌋, 1, 10) under --nfe N",
+                     help: "chain steps per round = chain NFE per sample"),
             .choice("sigma", \.sigmaUpdate, help: "Gibbs σ-update"),
             .integer("chains", \.chains, in: 1...1_000_000,
                      help: "number of chains C (sample i: chain i mod C); far-apart modes are weighted only as well as C chains can"),
@@ -92,7 +114,8 @@ public struct DLG: Sampler, Equatable {
                      kind: "a sampler of the catalog", help: "sampler that makes the chains' first states; its keys as init.KEY=value"),
             .real("init-noise", \.initNoise, in: 0...1e9, help: "std of the noise added to the first states"),
             .integer("burn-in", \.burnIn, in: 0...1_000_000, help: "steps at η = 0.5, then as many at η"),
-            .real("tweedie-sigma", \.tweedieSigma, in: 1e-9...1e9, help: "σ where the integrator stops and Tweedie's step denoises"),
+            .real("tweedie-sigma", \.tweedieSigma, in: 1e-9...1e9, auto: "the model's σ_min (0.002 where it has none)",
+                  help: "σ where the integrator stops and Tweedie's step denoises"),
         ])
 
     public func validated() throws -> Self {
@@ -105,39 +128,81 @@ public struct DLG: Sampler, Equatable {
         var out = self
         out.integrator = integrator.resolved(for: model)
         out.initializer = initializer.resolved(for: model)
+        out.skip = skipCount
+        out.tweedieSigma = tweedieSigma ?? modelSigmaRange(model).lowerBound
         return out
     }
+
+    /// The released setting, used when `skip` is unset and there is no budget.
+    public static let releasedSkip = 10
+    /// The chain steps per sample used: `skip`, else the released 10.
+    var skipCount: Int { skip ?? Self.releasedSkip }
+
+    /// The chain steps per sample an unset `skip` takes under a budget of N NFE:
+    /// `clamp(⌊(N − 1)/3⌋, 1, 10)`, a third of what the Tweedie step leaves.
+    public static func autoSkip(budget: Int) -> Int { min(max((budget - 1) / 3, 1), releasedSkip) }
 
     /// Not fixed in advance: a sample handed over at or below `tweedie-sigma` skips the
     /// integrator. At most `skip` + the integrator's calls + 1.
     public var plannedNFE: Int? { nil }
 
     /// The most denoiser calls a sample can use, when the integrator's count is fixed.
-    public var maximumNFE: Int? { integrator.plannedIntegrationNFE.map { skip + $0 + 1 } }
+    public var maximumNFE: Int? { integrator.plannedIntegrationNFE.map { skipCount + $0 + 1 } }
 
-    /// Gives the integrator what is left of `nfe` after the chain steps and the Tweedie step.
+    /// Sets an unset `skip` from the budget (`autoSkip`, lowered while a given integrator step
+    /// count does not fit; the error is then skip = 1's) and gives the integrator what is left after the chain steps and the
+    /// Tweedie step.
     public func fitted(toNFE nfe: Int) throws -> DLG {
+        guard skip == nil else { return try fitted(toNFE: nfe, skip: skip!) }
+        var failure: Error?
+        for candidate in stride(from: Self.autoSkip(budget: nfe), through: 1, by: -1) {
+            do { return try fitted(toNFE: nfe, skip: candidate) } catch { failure = error }   // the last: skip = 1
+        }
+        throw failure!
+    }
+
+    /// Fits the integrator into what `skip` chain steps and the Tweedie step leave of `nfe`.
+    private func fitted(toNFE nfe: Int, skip: Int) throws -> DLG {
         let room = nfe - skip - 1
         guard room >= 1 else {
-            throw SamplerSpecError.overBudget(sampler: "dlg", detail: "skip=\(skip) plus the Tweedie step need \(skip + 1) NFE per sample, leaving none for the integrator", budget: nfe)
-        }
-        // Fit the integrator's own budget rule, then shrink until its integration fits too.
-        var fit = try integrator.fitted(toNFE: room)
-        var target = room
-        while let planned = fit.plannedIntegrationNFE, planned > room, target > 1 {
-            target -= 1
-            fit = try integrator.fitted(toNFE: target)
-        }
-        if let planned = fit.plannedIntegrationNFE, planned > room {
-            throw SamplerSpecError.overBudget(sampler: "dlg", detail: "integrator \(integrator.name) needs \(planned) NFE per sample", budget: nfe)
+            let hint = self.skip == nil ? "" : "; lower skip, or leave it unset to fit the budget"
+            throw SamplerSpecError.overBudget(sampler: "dlg", detail: "skip=\(skip) plus the Tweedie step need \(skip + 1) NFE per sample, leaving none for the integrator\(hint)", budget: nfe)
         }
         var out = self
-        out.integrator = fit
+        out.integrator = try fittedIntegrator(room: room, skip: skip, budget: nfe)
+        out.skip = skip
         return out
+    }
+
+    /// The integrator with the most steps whose integration fits `room` calls: its own budget
+    /// rule (which counts `sample`'s calls, not an integration's) fitted to the largest target
+    /// that leaves the integration within `room`; a given step count is kept when its
+    /// integration fits.
+    private func fittedIntegrator(room: Int, skip: Int, budget nfe: Int) throws -> any Integrator {
+        if let adaptive = try? integrator.fitted(toNFE: room), adaptive.plannedIntegrationNFE == nil { return adaptive }
+        func fits(_ s: any Integrator) -> Bool { s.plannedIntegrationNFE.map { $0 <= room } ?? true }
+        var best: (any Integrator)?
+        for target in 1...(2 * room + 2) {
+            guard let fit = try? integrator.fitted(toNFE: target) else { continue }
+            if fits(fit) { best = fit } else if best != nil { break }
+        }
+        if best == nil, fits(integrator) { best = integrator }
+        guard let best else {
+            let need = integrator.plannedIntegrationNFE.map(String.init) ?? "more"
+            throw SamplerSpecError.overBudget(sampler: "dlg", detail: "integrator \(integrator.spec) needs \(need) NFE per sample, "
+                + "and skip=\(skip) plus the Tweedie step \(skip + 1) more", budget: nfe)
+        }
+        return best
     }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> DLGRun {
+        try resolved(for: model).makeResolvedRun(model, from: z, noise: noise, context: context)
+    }
+
+    /// `makeRun` with every setting known.
+    private func makeResolvedRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
+                                 context: SamplingContext) throws -> DLGRun {
         guard let estimator = context.noiseLevelEstimator else {
             throw SamplingError.invalidInput("dlg needs a noise-level estimator (an exact model's posterior or a trained classifier); the model has none")
         }
@@ -176,17 +241,17 @@ public struct DLGRun: SamplingRun {
 
     init(_ dlg: DLG, model: any Denoiser, handoff: Tensor, sigma: [Double], noise: any NoiseSource,
          context: SamplingContext) throws {
-        tweedieSigma = dlg.tweedieSigma
+        tweedieSigma = dlg.tweedieSigma!
         self.model = model
         self.context = context
         waiting = handoff
         handoffSigma = sigma
-        active = sigma.indices.filter { sigma[$0] > dlg.tweedieSigma }
+        active = sigma.indices.filter { sigma[$0] > dlg.tweedieSigma! }
         sub = context.subcontext(rows: active, reserving: 1)      // keeps one call for Tweedie
         if !active.isEmpty {
             let subNoise = try noise.derived(stream: RandomStreamID.samplerNoise, sampleIndices: active.map { context.sampleIndices[$0] })
             inner = try dlg.integrator.makeIntegration(model, from: handoff.gatherRows(active), sigma: active.map { sigma[$0] },
-                                                       to: dlg.tweedieSigma, batchRows: nil, noise: subNoise, context: sub)
+                                                       to: dlg.tweedieSigma!, batchRows: nil, noise: subNoise, context: sub)
         }
     }
 

@@ -2,7 +2,9 @@ import Foundation
 import ScoreKitCore
 
 /// Annealed Langevin dynamics (Song & Ermon, "Generative Modeling by Estimating Gradients of the
-/// Data Distribution", NeurIPS 2019, Algorithm 1).
+/// Data Distribution", NeurIPS 2019, Algorithm 1), with NCSNv2's rules for the settings left
+/// unset (Song & Ermon, "Improved Techniques for Training Score-Based Generative Models",
+/// NeurIPS 2020; `NCSNv2Rules`).
 ///
 /// Noise levels σ_1 > … > σ_L geometric from `sigma_max` to `sigma_min`; at level i the step is
 /// `α_i = ε·σ_i²/σ_L²` and T Langevin steps run on the score `(D(x; σ_i) − x)/σ_i²`:
@@ -16,6 +18,12 @@ import ScoreKitCore
 /// one z drives every sampler; `init=gaussian` is `σ_1·z`. With `denoise`, a last step
 /// `x ← x + σ_L²·score(x, σ_L)` (Tweedie; NCSNv2's `denoise`). `levels=1` is plain Langevin
 /// dynamics at σ_L (sigma_max then only scales the gaussian start).
+///
+/// Unset settings come from the model and the budget (`resolved(for:)`): σ_1 the data diameter
+/// (Technique 1; the model's σ_max where it has none), σ_L the model's σ_min — raised to a
+/// tenth of the data's finest scale where the model knows it (`Denoiser.dataResolution`) —,
+/// L from Technique 2's ratio, T = ⌊(NFE budget − denoise)/L⌋ (budget 1000 without --nfe),
+/// ε from Technique 4.
 /// NFE = L·T (+1 with denoise).
 public struct AnnealedLangevin: Sampler, Equatable {
     /// Which step-size convention the update uses.
@@ -34,25 +42,32 @@ public struct AnnealedLangevin: Sampler, Equatable {
         case gaussian
     }
 
-    /// σ_1, the first and largest level (`init=gaussian` draws σ_1·z).
-    public var sigmaMax: Double
-    /// σ_L, the last and smallest level.
-    public var sigmaMin: Double
-    /// L: geometric levels (1 = plain Langevin dynamics at σ_min).
-    public var levels: Int
-    /// T: Langevin steps per level; nil: 100, or the most an NFE budget allows.
+    /// The NFE budget the unset level and step counts share when no `--nfe` is given.
+    public static let defaultBudget = 1000
+
+    /// σ_1, the first and largest level (`init=gaussian` draws σ_1·z); nil: the model's data
+    /// diameter, else its σ_max.
+    public var sigmaMax: Double?
+    /// σ_L, the last and smallest level; nil: the model's σ_min, or a tenth of the data's
+    /// finest scale where that is larger (`NCSNv2Rules`).
+    public var sigmaMin: Double?
+    /// L: geometric levels (1 = plain Langevin dynamics at σ_min); nil: NCSNv2's Technique 2.
+    public var levels: Int?
+    /// T: Langevin steps per level; nil: the budget's share, ⌊(budget − denoise)/L⌋.
     public var steps: Int?
-    /// ε: the base step size; level i takes `α_i = ε·σ_i²/σ_L²`.
-    public var epsilon: Double
+    /// ε: the base step size; level i takes `α_i = ε·σ_i²/σ_L²`; nil: NCSNv2's Technique 4.
+    public var epsilon: Double?
     /// How ε becomes the step.
     public var convention: Convention
     /// Where the chains start.
     public var initialization: Initialization
     /// Whether a final Tweedie step `D(x; σ_L)` ends the run.
     public var finalDenoise: Bool
+    /// The NFE budget `fitted(toNFE:)` recorded for unset levels, until `resolved(for:)`.
+    var budget: Int?
 
-    /// A sampler; see the properties. The defaults are NCSN's CIFAR-10 settings.
-    public init(sigmaMax: Double = 1, sigmaMin: Double = 0.01, levels: Int = 10, steps: Int? = nil, epsilon: Double = 2e-5,
+    /// A sampler; see the properties. Unset values follow NCSNv2's rules for the model.
+    public init(sigmaMax: Double? = nil, sigmaMin: Double? = nil, levels: Int? = nil, steps: Int? = nil, epsilon: Double? = nil,
                 convention: Convention = .paper, initialization: Initialization = .uniform, finalDenoise: Bool = false) {
         self.sigmaMax = sigmaMax
         self.sigmaMin = sigmaMin
@@ -67,62 +82,104 @@ public struct AnnealedLangevin: Sampler, Equatable {
     public static let declaration = SamplerDeclaration<AnnealedLangevin>(
         name: "langevin",
         summary: "annealed Langevin dynamics (NCSN): T Langevin steps at each of L falling noise levels",
-        reference: "Song & Ermon, Generative Modeling by Estimating Gradients of the Data Distribution, NeurIPS 2019",
+        reference: "Song & Ermon, Generative Modeling by Estimating Gradients of the Data Distribution, NeurIPS 2019; "
+            + "defaults: Song & Ermon, Improved Techniques for Training Score-Based Generative Models, NeurIPS 2020",
         nfeRule: "NFE = levels·steps (+1 with denoise); --nfe N sets steps = ⌊(N − denoise)/levels⌋",
         base: AnnealedLangevin(),
         options: [
-            .real("sigma_max", \.sigmaMax, in: 1e-6...1e6, help: "σ_1, the first and largest level; init=gaussian draws σ_1·z"),
-            .real("sigma_min", \.sigmaMin, in: 1e-6...1e6, help: "σ_L, the last and smallest level"),
-            .integer("levels", \.levels, in: 1...100_000, help: "L: geometric levels (1 = plain Langevin at sigma_min)"),
-            .integer("steps", \.steps, in: 1...10_000_000, auto: "100, or the most --nfe allows", help: "T: Langevin steps per level"),
-            .real("eps", \.epsilon, in: 1e-15...1e6, help: "ε: step α_i = ε·σ_i²/σ_L²"),
+            .real("sigma_max", \.sigmaMax, in: 1e-6...1e6, auto: "the data's largest pairwise distance (NCSNv2 Technique 1), else the model's σ_max",
+                  help: "σ_1, the first and largest level; init=gaussian draws σ_1·z"),
+            .real("sigma_min", \.sigmaMin, in: 1e-6...1e6, auto: "the model's σ_min, or a tenth of the data's finest scale where larger", help: "σ_L, the last and smallest level"),
+            .integer("levels", \.levels, in: 1...100_000, auto: "NCSNv2 Technique 2's ratio (100 steps per level below 5 dimensions)",
+                     help: "L: geometric levels (1 = plain Langevin at sigma_min)"),
+            .integer("steps", \.steps, in: 1...10_000_000, auto: "⌊(NFE budget − denoise)/levels⌋, budget --nfe or 1000",
+                     help: "T: Langevin steps per level"),
+            .real("eps", \.epsilon, in: 1e-15...1e6, auto: "NCSNv2 Technique 4 for T and the level ratio", help: "ε: step α_i = ε·σ_i²/σ_L²"),
             .choice("convention", \.convention, help: "paper: x + (α/2)·score + √α·z; code: x + α·score + √(2α)·z"),
             .choice("init", \.initialization, help: "uniform: U[0,1] as Φ(z); gaussian: σ_1·z"),
             .flag("denoise", \.finalDenoise, help: "finish with x + σ_L²·score(x, σ_L) (+1 NFE)"),
         ])
 
-    var stepCount: Int { steps ?? 100 }
+    private var denoiseNFE: Int { finalDenoise ? 1 : 0 }
+    var levelCount: Int { levels ?? 10 }
+    /// T: given, else the budget's share (100 at NCSN's 10 levels and no budget).
+    var stepCount: Int { steps ?? max(1, ((budget ?? Self.defaultBudget) - denoiseNFE) / levelCount) }
 
-    /// The noise levels σ_1 > … > σ_L.
+    /// The noise levels σ_1 > … > σ_L of the settings given (unset ones at NCSN's CIFAR-10
+    /// values σ_1 = 1, σ_L = 0.01, L = 10); `sigmas(for:)` gives a model's.
     public var sigmas: [Double] {
-        levels == 1 ? [sigmaMin] : (0..<levels).map { sigmaMax * pow(sigmaMin / sigmaMax, Double($0) / Double(levels - 1)) }
+        let hi = sigmaMax ?? 1, lo = sigmaMin ?? 0.01
+        return levelCount == 1 ? [lo] : (0..<levelCount).map { hi * pow(lo / hi, Double($0) / Double(levelCount - 1)) }
     }
 
+    /// The noise levels σ_1 > … > σ_L the sampler visits on `model`.
+    public func sigmas(for model: any Denoiser) -> [Double] { resolved(for: model).sigmas }
+
     public func validated() throws -> Self {
-        guard sigmaMin <= sigmaMax else {
+        if let lo = sigmaMin, let hi = sigmaMax, lo > hi {
             throw SamplerSpecError.invalidCombination(sampler: name,
-                reason: "sigma_min=\(canonicalNumber(sigmaMin)) must not exceed sigma_max=\(canonicalNumber(sigmaMax))")
+                reason: "sigma_min=\(canonicalNumber(lo)) must not exceed sigma_max=\(canonicalNumber(hi))")
         }
         return self
     }
 
+    /// Every unset value filled in for `model` by NCSNv2's rules (`NCSNv2Rules`), against the
+    /// budget `fitted(toNFE:)` recorded (1000 without one).
     public func resolved(for model: any Denoiser) -> Self {
         var out = self
-        out.steps = stepCount
+        let range = modelSigmaRange(model)
+        let hi = sigmaMax ?? model.dataDiameter ?? range.upperBound
+        let lo = sigmaMin ?? min(max(range.lowerBound, (model.dataResolution ?? 0) / 10), hi)
+        let langevinBudget = max(1, (budget ?? Self.defaultBudget) - denoiseNFE)
+        let l = levels ?? NCSNv2Rules.levels(sigmaMax: hi, sigmaMin: lo, dimension: model.dimension, budget: langevinBudget, steps: steps)
+        let t = steps ?? max(1, langevinBudget / l)
+        if epsilon == nil {
+            // The ratio a level is entered with; for one level, the start's scale σ_1 against σ_L.
+            let gamma = l == 1 ? max(hi / lo, 1) : pow(hi / lo, 1 / Double(l - 1))
+            let u = NCSNv2Rules.stepFraction(ratio: gamma, steps: t)
+            out.epsilon = (convention == .code ? 1 : 2) * u * lo * lo
+        }
+        (out.sigmaMax, out.sigmaMin, out.levels, out.steps, out.budget) = (hi, lo, l, t, nil)
         return out
     }
 
-    private var denoiseNFE: Int { finalDenoise ? 1 : 0 }
-    public var plannedNFE: Int? { levels * stepCount + denoiseNFE }
+    /// Fixed once levels are known; nil while they wait for the model.
+    public var plannedNFE: Int? { levels.map { $0 * stepCount + denoiseNFE } }
 
+    /// With `levels` given, steps = ⌊(nfe − denoise)/levels⌋ (or a given count checked). With
+    /// levels unset, the budget is recorded for `resolved(for:)`, which lays L levels and T
+    /// steps within it; a given T must leave room for one level.
     public func fitted(toNFE nfe: Int) throws -> Self {
-        try fittedSteps(steps, in: 1...10_000_000, toNFE: nfe, nfe: { levels * $0 + denoiseNFE }) { n in
-            var out = self
-            out.steps = n
-            return out
+        if levels != nil {
+            return try fittedSteps(steps, in: 1...10_000_000, toNFE: nfe, nfe: { levelCount * $0 + denoiseNFE }) { n in
+                var out = self
+                out.steps = n
+                return out
+            }
         }
+        let need = (steps ?? 1) + denoiseNFE
+        guard need <= nfe else {
+            let detail = steps.map { "steps=\($0)" + (finalDenoise ? " plus the denoise step" : "") + " need \(need) NFE per sample for one level" }
+                ?? "one Langevin step plus the denoise step need 2 NFE per sample"
+            throw SamplerSpecError.overBudget(sampler: name, detail: detail, budget: nfe)
+        }
+        var out = self
+        out.budget = nfe
+        return out
     }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> AnnealedLangevinRun {
-        AnnealedLangevinRun(sampler: self, sigmas: sigmas, model: model, x: initialState(z), noise: noise, context: context)
+        let sampler = resolved(for: model)
+        return AnnealedLangevinRun(sampler: sampler, sigmas: sampler.sigmas, model: model, x: sampler.initialState(z), noise: noise,
+                                   context: context)
     }
 
     /// U[0,1] as Φ(z), or σ_1·z.
     private func initialState(_ z: Tensor) -> Tensor {
         switch initialization {
         case .gaussian:
-            return sigmaMax * z
+            return sigmaMax! * z
         case .uniform:
             var u = z
             for i in u.scalars.indices { u.scalars[i] = Float(0.5 * erfc(-Double(z.scalars[i]) / 2.0.squareRoot())) }
@@ -163,7 +220,7 @@ public struct AnnealedLangevinRun: SamplingRun {
         }
         let sigma = sigmas[i / sampler.stepCount]
         let drift = sampler.convention == .paper ? 0.5 : 1.0          // h = drift·α in x + h·score + √(2h)·z
-        let h = drift * sampler.epsilon * sigma * sigma / (sigmaL * sigmaL)
+        let h = drift * sampler.epsilon! * sigma * sigma / (sigmaL * sigmaL)
         try context.beginStep(i, of: total, sigma: sigma)
         let denoised = try context.denoise(model, x, sigma: sigma)
         // x + h·score + √(2h)·z with score = (D − x)/σ²; D − x first, exact in Float32 where

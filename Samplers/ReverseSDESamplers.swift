@@ -29,8 +29,9 @@ public struct ReverseSDESampler: Integrator, Equatable {
     public var steps: Int?
     /// The last time point; nil: 1e-5 for VE, 1e-3 for VP and sub-VP.
     public var eps: Double?
-    /// VE σ_min and σ_max.
-    public var sigmaMin: Double, sigmaMax: Double
+    /// VE σ_min and σ_max; nil: the model's σ range (`sigmaRange`; 0.002 … 80 where it has
+    /// none).
+    public var sigmaMin: Double?, sigmaMax: Double?
     /// VP/sub-VP β(0) and β(1).
     public var betaMin: Double, betaMax: Double
     /// The predictor step.
@@ -42,8 +43,9 @@ public struct ReverseSDESampler: Integrator, Equatable {
     /// The corrector's signal-to-noise ratio.
     public var snr: Double
 
-    /// A sampler; see the properties. The defaults are `reverse-diffusion` on score_sde's VE process.
-    public init(sde: SDEKind = .ve, steps: Int? = nil, eps: Double? = nil, sigmaMin: Double = 0.01, sigmaMax: Double = 50,
+    /// A sampler; see the properties. The defaults are `reverse-diffusion` on score_sde's VE
+    /// process, over the model's σ range.
+    public init(sde: SDEKind = .ve, steps: Int? = nil, eps: Double? = nil, sigmaMin: Double? = nil, sigmaMax: Double? = nil,
                 betaMin: Double = 0.1, betaMax: Double = 20, predictor: ReverseSDEPredictorKind = .reverseDiffusion,
                 correctors: Int = 0, corrector: CorrectorStepKind = .ald, snr: Double = 0.16) {
         self.sde = sde
@@ -66,8 +68,10 @@ public struct ReverseSDESampler: Integrator, Equatable {
             .integer("steps", \.steps, in: 1...1_000_000, auto: "1000, or the most --nfe allows",
                      help: "N: time points from t = 1 to eps; the last step removes the noise"),
             .real("eps", \.eps, in: 0...0.5, auto: "1e-5 for ve, 1e-3 for vp/subvp", help: "the last time point"),
-            .real("sigma_min", \.sigmaMin, in: 1e-6...1e6, help: "VE σ_min"),
-            .real("sigma_max", \.sigmaMax, in: 1e-6...1e6, help: "VE σ_max (prior σ_max·z)"),
+            .real("sigma_min", \.sigmaMin, in: 1e-6...1e6, auto: "the model's σ range, else 0.002", help: "VE σ_min",
+                  when: { $0.sde == .ve }),
+            .real("sigma_max", \.sigmaMax, in: 1e-6...1e6, auto: "the model's σ range, else 80", help: "VE σ_max (prior σ_max·z)",
+                  when: { $0.sde == .ve }),
             .real("beta_min", \.betaMin, in: 0...1e4, help: "VP/sub-VP β(0)"),
             .real("beta_max", \.betaMax, in: 0...1e4, help: "VP/sub-VP β(1)"),
         ]
@@ -98,7 +102,10 @@ public struct ReverseSDESampler: Integrator, Equatable {
     /// The forward process and the prior's scale at t = 1 (VE `σ_max`, VP and sub-VP 1).
     var process: (any NoiseProcess, priorScale: Double) {
         switch sde {
-        case .ve: (VarianceExplodingProcess(sigmaMin: sigmaMin, sigmaMax: sigmaMax), sigmaMax)
+        case .ve:
+            (VarianceExplodingProcess(sigmaMin: sigmaMin ?? NoiseSchedule.defaultRange.lowerBound,
+                                      sigmaMax: sigmaMax ?? NoiseSchedule.defaultRange.upperBound),
+             sigmaMax ?? NoiseSchedule.defaultRange.upperBound)
         case .vp: (VariancePreservingProcess(betaMin: betaMin, betaMax: betaMax), 1)
         case .subvp: (SubVariancePreservingProcess(betaMin: betaMin, betaMax: betaMax), 1)
         }
@@ -107,8 +114,9 @@ public struct ReverseSDESampler: Integrator, Equatable {
     public func validated() throws -> Self {
         switch sde {
         case .ve:
-            guard sigmaMin < sigmaMax else {
-                throw SamplerSpecError.invalidCombination(sampler: name, reason: "sigma_min=\(canonicalNumber(sigmaMin)) must be below sigma_max=\(canonicalNumber(sigmaMax))")
+            let lo = sigmaMin ?? NoiseSchedule.defaultRange.lowerBound, hi = sigmaMax ?? NoiseSchedule.defaultRange.upperBound
+            guard lo < hi else {
+                throw SamplerSpecError.invalidCombination(sampler: name, reason: "sigma_min=\(canonicalNumber(lo)) must be below sigma_max=\(canonicalNumber(hi))")
             }
         case .vp, .subvp:
             guard betaMin <= betaMax, betaMax > 0 else {
@@ -125,6 +133,10 @@ public struct ReverseSDESampler: Integrator, Equatable {
         var out = self
         out.steps = stepCount
         out.eps = lastTime
+        if sde == .ve {
+            let range = NoiseSchedule.ve(sigmaMin: sigmaMin, sigmaMax: sigmaMax).resolved(modelRange: model.sigmaRange)
+            (out.sigmaMin, out.sigmaMax) = (range.sigmaMin, range.sigmaMax)
+        }
         return out
     }
 
@@ -142,14 +154,14 @@ public struct ReverseSDESampler: Integrator, Equatable {
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> ReverseSDERun {
-        let (process, priorScale) = self.process
+        let (process, priorScale) = resolved(for: model).process
         return run(process, model, priorScale * z, from: [1], to: lastTime, intervals: stepCount - 1, removeNoise: true,
                    noise: noise, context: context)
     }
 
     public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
                                 batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> ReverseSDERun {
-        let process = self.process.0
+        let process = resolved(for: model).process.0
         let tStart = sigma.map(process.time(atSigma:))
         let start = x.scalingRows(by: tStart.map(process.scale(at:)))
         return run(process, model, start, from: tStart, to: process.time(atSigma: sigmaEnd), intervals: stepCount,

@@ -81,10 +81,35 @@ public struct TrainedModel: Sendable {
     /// The model as `LoadedModel` for samplers (needs a denoiser), with the reference data and
     /// feature space comparisons use (`ReferenceSets.swift`).
     public func loaded(name: String) throws -> LoadedModel {
-        guard let denoiser else { throw ModelLoadError.malformed(name, reason: "the checkpoint holds no denoiser") }
+        guard var denoiser else { throw ModelLoadError.malformed(name, reason: "the checkpoint holds no denoiser") }
+        let reference = try referenceData()
+        denoiser.dataDiameter = try reference.map { try Self.diameter(of: $0) }
         var model = LoadedModel(name: name, denoiser: denoiser, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
-        model.referenceData = try referenceData()
+        model.referenceData = reference
         model.featureExtractor = featureExtractor
         return model
+    }
+
+    /// The largest distance between two of 1000 reference points (all of a smaller finite set):
+    /// the data diameter annealed Langevin starts from (NCSNv2's Technique 1).
+    static func diameter(of reference: any ReferenceData) throws -> Double {
+        let x: Tensor
+        if let finite = reference as? FiniteReferenceData, finite.data.rows <= 1000 {
+            x = finite.data
+        } else {
+            x = try reference.draw(count: 1000, seed: 0, firstIndex: 0)
+        }
+        let n = x.rowSize
+        var widest: Float = 0
+        x.scalars.withUnsafeBufferPointer { p in
+            for a in 0..<x.rows {
+                for b in (a + 1)..<x.rows {
+                    var s: Float = 0
+                    for j in 0..<n { let t = p[a * n + j] - p[b * n + j]; s += t * t }
+                    widest = max(widest, s)
+                }
+            }
+        }
+        return Double(widest).squareRoot()
     }
 }

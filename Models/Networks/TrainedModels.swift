@@ -39,6 +39,9 @@ public struct TrainedDenoiser: Denoiser {
     public let preconditioning: EDMPreconditioning
     /// The σ range it was trained for.
     public let sigmaRange: ClosedRange<Double>
+    /// The largest distance between two points of its data, when known (set from the
+    /// reference data when a checkpoint is loaded as a model).
+    public var dataDiameter: Double?
     private let packed: PackedParameters
     private let workspaces = WorkspacePool()
 

@@ -10,8 +10,17 @@ import Foundation
 public protocol Denoiser: Sendable {
     /// The shape of one sample, e.g. `[2]` or `[1, 8, 8]`.
     var sampleShape: [Int] { get }
-    /// The noise levels the model was trained on; samplers warn or clamp outside it.
+    /// The noise levels the model was trained on; samplers warn or clamp outside it. Samplers
+    /// whose σ range is unset (`auto`) take theirs from it (a finite range above 0).
     var sigmaRange: ClosedRange<Double> { get }
+    /// The largest Euclidean distance between two data points, where the model can tell (an
+    /// exact mixture from its components, a trained model from its reference data); nil where
+    /// it cannot. Annealed Langevin takes its first noise level from it (NCSNv2's Technique 1).
+    var dataDiameter: Double? { get }
+    /// The finest scale of the data, where the model can tell (an exact mixture's smallest
+    /// component standard deviation); nil where it cannot. Annealed Langevin stops its levels
+    /// at a tenth of it: below that its chains no longer move.
+    var dataResolution: Double? { get }
     /// The denoised estimate for each row of `x` (shape `[N] + sampleShape`) at its own
     /// noise level `sigma[r]` (all σ > 0).
     func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor
@@ -20,6 +29,11 @@ public protocol Denoiser: Sendable {
 extension Denoiser {
     /// The number of values in one sample.
     public var dimension: Int { sampleShape.reduce(1, *) }
+
+    /// Unknown, by default.
+    public var dataDiameter: Double? { nil }
+    /// Unknown, by default.
+    public var dataResolution: Double? { nil }
 }
 
 /// A distribution over a grid of noise levels given a noisy sample: `p(k | x)`.

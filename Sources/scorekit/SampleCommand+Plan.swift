@@ -37,7 +37,7 @@ extension SampleCommand {
         }
         let range = parsedShard?.range(of: total) ?? 0..<total
         let work = try checkSize(of: range.count, model: loaded, sampler: chosen, out: outURL)
-        for warning in [SamplerWarnings.tooFewSteps(chosen), work.warning].compactMap({ $0 }) + loaded.warnings(forSpec: sampler) {
+        for warning in [SamplerWarnings.tooFewSteps(chosen), work.warning].compactMap({ $0 }) + loaded.warnings(forSpec: chosen.spec) {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,

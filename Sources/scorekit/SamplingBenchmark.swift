@@ -31,6 +31,8 @@ struct TimingDenoiser: Denoiser {
 
     var sampleShape: [Int] { model.sampleShape }
     var sigmaRange: ClosedRange<Double> { model.sigmaRange }
+    var dataDiameter: Double? { model.dataDiameter }
+    var dataResolution: Double? { model.dataResolution }
 
     func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
         let wall = DispatchTime.now().uptimeNanoseconds, cpu = Clocks.threadCPU()

@@ -7,9 +7,12 @@ import Testing
 /// the written file records the spec that ran, defaults filled in.
 @Suite("scorekit sample with Langevin and score-SDE samplers")
 struct SDESamplerCommandTests {
+    // Langevin's unset σ's and ε follow NCSNv2's rules for gmm2d (σ_1 its data diameter, σ_L a
+    // tenth of its std, ε Technique 4's); VP shows no VE σ range.
     @Test("--nfe fits the steps and the output records the full spec", arguments: [
-        ("langevin:levels=2,denoise=true", 9, "langevin:sigma_max=1,sigma_min=0.01,levels=2,steps=4,eps=2e-05,convention=paper,init=uniform,denoise=true"),
-        ("pc:sde=vp,correctors=2", 31, "pc:sde=vp,steps=10,eps=0.001,sigma_min=0.01,sigma_max=50,beta_min=0.1,beta_max=20,predictor=reverse-diffusion,correctors=2,corrector=ald,snr=0.16"),
+        ("langevin:levels=2,denoise=true", 9,
+         "langevin:sigma_max=18.52549754420499,sigma_min=0.1,levels=2,steps=4,eps=0.01651713662870275,convention=paper,init=uniform,denoise=true"),
+        ("pc:sde=vp,correctors=2", 31, "pc:sde=vp,steps=10,eps=0.001,beta_min=0.1,beta_max=20,predictor=reverse-diffusion,correctors=2,corrector=ald,snr=0.16"),
     ])
     func fitsAndRecords(spec: String, nfe: Int, ran: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scorekit-sde-\(UUID().uuidString)")

@@ -26,7 +26,8 @@ struct ReverseSDETests {
           arguments: ["ve", "vp", "subvp"])
     func timeGrid(sde: String) throws {
         let eps = sde == "ve" ? 1e-5 : 1e-3, n = 17
-        let sigmas = try Self.progressSigmas("pc:steps=\(n),sde=\(sde),corrector=ald")
+        let range = sde == "ve" ? ",sigma_min=0.01,sigma_max=50" : ""     // the processes' (VE's default is now the model's)
+        let sigmas = try Self.progressSigmas("pc:steps=\(n),sde=\(sde),corrector=ald\(range)")
         let expected = SigmaSchedule.timeUniform(count: n, from: 1, to: eps).map(Self.processes[sde]!.sigma(at:))
         #expect(sigmas.count == n)
         for (got, want) in zip(sigmas, expected) { #expect(abs(got - want) <= 1e-12 * want) }
@@ -57,8 +58,9 @@ struct ReverseSDETests {
     @Test("sample is integrate from σ_max plus the noise removal", arguments: ["reverse-diffusion", "ancestral"])
     func sampleIsIntegratePlusNoiseRemoval(name: String) throws {
         let n = 40, rows = Array(0..<Self.z.rows)
-        let sampled = try Self.sample("\(name):steps=\(n)", Self.z)
-        let integrator = try #require(try SamplerCatalog.standard.sampler("\(name):steps=\(n - 1)") as? any Integrator)
+        // score_sde's VE range, given (the default is now the model's, 0.002…80 for gmm2d).
+        let sampled = try Self.sample("\(name):steps=\(n),sigma_min=0.01,sigma_max=50", Self.z)
+        let integrator = try #require(try SamplerCatalog.standard.sampler("\(name):steps=\(n - 1),sigma_min=0.01,sigma_max=50") as? any Integrator)
         let context = SamplingContext(samplerName: integrator.name, sampleIndices: rows)
         let sigmaEnd = VarianceExplodingProcess().sigma(at: 1e-5)
         let x = try integrator.integrate(BuiltinModels.gmm2d, from: 50 * Self.z, sigma: Array(repeating: 50, count: rows.count),

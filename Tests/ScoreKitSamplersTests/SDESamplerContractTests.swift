@@ -53,11 +53,16 @@ struct SDESamplerContractTests {
 
     @Test("a budget below one step per level is an error naming the need")
     func budgetTooSmall() throws {
+        // Given levels: one step per level must fit. (Unset levels now follow the budget; the
+        // old default was 10 levels.)
         #expect(throws: SamplerSpecError.overBudget(sampler: "langevin", detail: "its fewest steps (steps=1) need 10 NFE per sample", budget: 9)) {
-            try SamplerCatalog.standard.sampler("langevin").fitted(toNFE: 9)
+            try SamplerCatalog.standard.sampler("langevin:levels=10").fitted(toNFE: 9)
         }
         #expect(throws: SamplerSpecError.overBudget(sampler: "langevin", detail: "its fewest steps (steps=1) need 11 NFE per sample", budget: 10)) {
-            try SamplerCatalog.standard.sampler("langevin:denoise=true").fitted(toNFE: 10)
+            try SamplerCatalog.standard.sampler("langevin:levels=10,denoise=true").fitted(toNFE: 10)
+        }
+        #expect(throws: SamplerSpecError.overBudget(sampler: "langevin", detail: "steps=5 plus the denoise step need 6 NFE per sample for one level", budget: 5)) {
+            try SamplerCatalog.standard.sampler("langevin:steps=5,denoise=true").fitted(toNFE: 5)
         }
         #expect(throws: SamplerSpecError.overBudget(sampler: "pc", detail: "steps=10 needs 20 NFE per sample", budget: 19)) {
             try SamplerCatalog.standard.sampler("pc:steps=10").fitted(toNFE: 19)
@@ -110,7 +115,7 @@ struct SDESamplerContractTests {
     }
 
     @Test("a NaN from the denoiser stops the run naming the sampler, step and σ", arguments: [
-        ("langevin:levels=3,steps=4", 0.05),
+        ("langevin:levels=3,steps=4,sigma_min=0.01", 0.05),
         ("langevin:levels=3,steps=4,denoise=true,sigma_min=0.5", 0.6),
         ("euler-maruyama:steps=20", 1.0),
         ("reverse-diffusion:steps=20,sde=vp", 1.0),
@@ -159,11 +164,12 @@ struct SDESamplerContractTests {
     @Test("invalid combinations are errors that say what is wrong")
     func invalidCombinations() {
         let catalog = SamplerCatalog.standard
+        // Unset σ_max now comes from the model (langevin's old default was 1, score SDE's 50).
         #expect(throws: SamplerSpecError.invalidCombination(sampler: "langevin", reason: "sigma_min=2 must not exceed sigma_max=1")) {
-            try catalog.sampler("langevin:sigma_min=2")
+            try catalog.sampler("langevin:sigma_min=2,sigma_max=1")
         }
         #expect(throws: SamplerSpecError.invalidCombination(sampler: "reverse-diffusion", reason: "sigma_min=50 must be below sigma_max=50")) {
-            try catalog.sampler("reverse-diffusion:sigma_min=50")
+            try catalog.sampler("reverse-diffusion:sigma_min=50,sigma_max=50")
         }
         #expect(throws: SamplerSpecError.invalidCombination(sampler: "pc", reason: "eps must be positive for sde=vp (σ(0) = 0)")) {
             try catalog.sampler("pc:sde=vp,eps=0")
