@@ -157,7 +157,7 @@ public struct LikelihoodResult: Sendable, Equatable {
 }
 
 /// Why a likelihood could not be computed.
-public enum LikelihoodError: Error, Equatable, CustomStringConvertible {
+public enum LikelihoodError: DescribedError, Equatable {
     /// A setting outside its range.
     case invalidSetting(String)
     /// The data's rows are not the model's samples.

@@ -48,6 +48,10 @@ struct LocalizedErrorTests {
         DigitsDataError.malformed("line 3"),
         GaussianMixtureError.invalid("weights do not sum to 1"),
         NetworkConfigError.unknownArchitecture("foo", valid: ["mlp"]),
+        LikelihoodError.invalidSetting("probes must be at least 1"),
+        LikelihoodError.shapeMismatch(data: [3], model: [2]),
+        LikelihoodError.nonFinite(row: 4, sigma: 2.5),
+        LikelihoodError.stalled(row: 1, sigma: 0.01),
         NetworkConfigError.missing(architecture: "mlp", field: "width"),
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
     ]

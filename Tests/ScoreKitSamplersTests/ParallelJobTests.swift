@@ -43,16 +43,16 @@ struct ParallelJobTests {
     @Test("moons (trained MLP): one thread and two give the same bits", .tags(.needsBatchInvariantKernels), arguments: specs)
     func moons(_ spec: String) throws {
         let model = try ModelLoader.load("moons")
-        Self.expectSame(try Self.run(spec, model, count: 24, nfe: 10, batch: 5, threads: 1),
-                        try Self.run(spec, model, count: 24, nfe: 10, batch: 5, threads: max(2, ActiveCores.count)), spec)
+        Self.expectSame(try Self.run(spec, model, count: 24, nfe: 12, batch: 5, threads: 1),
+                        try Self.run(spec, model, count: 24, nfe: 12, batch: 5, threads: max(2, ActiveCores.count)), spec)
     }
 
     // Needs batch-invariant network kernels: with 1 and 2 workers the batches hold different rows.
     @Test("digits (trained U-Net): one thread and two give the same bits", .tags(.needsBatchInvariantKernels), arguments: specs)
     func digits(_ spec: String) throws {
         let model = try ModelLoader.load("digits")
-        Self.expectSame(try Self.run(spec, model, count: 6, nfe: 10, batch: 2, threads: 1),
-                        try Self.run(spec, model, count: 6, nfe: 10, batch: 2, threads: max(2, ActiveCores.count)), spec)
+        Self.expectSame(try Self.run(spec, model, count: 6, nfe: 12, batch: 2, threads: 1),
+                        try Self.run(spec, model, count: 6, nfe: 12, batch: 2, threads: max(2, ActiveCores.count)), spec)
     }
 
     @Test("run(into:) hands every sample over once, and its summary matches run()'s")
