@@ -22,7 +22,7 @@ import ScoreKitCore
 /// whose σ_up > 0, one draw per step after the step's denoiser calls (k-diffusion's order).
 /// NFE: `euler-ancestral` steps; `dpm-2s-ancestral` 2·steps − 1 (two calls per step, one on the
 /// last). An integration to σ_end > 0 has no last step to 0: steps·1 or steps·2 calls.
-public struct AncestralSampler: Integrator, Equatable {
+public struct AncestralSampler: ScheduledSampler, Equatable {
     /// The deterministic part of a step.
     public enum Method: String, Sendable, CaseIterable {
         /// Euler's step (first order).
@@ -83,45 +83,14 @@ public struct AncestralSampler: Integrator, Equatable {
             ]
     }
 
-    /// The step count used: `steps`, else the method's default.
-    var stepCount: Int { steps ?? (method == .euler ? 50 : 25) }
-    /// The σ levels `sample` visits before its final step (a custom schedule's own count).
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { method == .euler ? 50 : 25 }
     /// Denoiser calls per step that does not end at σ = 0.
     var callsPerStep: Int { method == .euler ? 1 : 2 }
 
-    public func validated() throws -> Self {
-        try schedule.validate(steps: stepCount, sampler: name)
-        return self
-    }
-
-    public func resolved(for model: any Denoiser) -> Self {
-        var out = self
-        out.steps = stepCount
-        out.schedule = schedule.resolved(modelRange: model.sigmaRange)
-        return out
-    }
-
-    /// Denoiser calls of `sample` with `levels` σ levels.
-    func nfe(levels: Int) -> Int { callsPerStep * (levels - 1) + 1 }
-    public var plannedNFE: Int? { nfe(levels: levelCount) }
+    /// Denoiser calls of `sample` over `levels` σ levels.
+    public func nfe(levels: Int) -> Int { callsPerStep * (levels - 1) + 1 }
     public var plannedIntegrationNFE: Int? { callsPerStep * max(levelCount - 1, 1) }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: nfe(levels:)) { _ in self }
-        }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: nfe(levels:)) { n in
-            var out = self
-            out.steps = n
-            return out
-        }
-    }
-
-    /// The σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> AncestralRun {

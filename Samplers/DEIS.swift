@@ -18,7 +18,7 @@ import ScoreKitCore
 /// diffusers ends at σ_min with a zero-length last step; ScoreKit's last step goes to σ = 0 as
 /// its other solvers do, `x ← D(x; σ_{N−1})` — the same result with the zero-length step's call
 /// spent on that denoising. NFE = steps.
-public struct DEIS: Integrator, Equatable {
+public struct DEIS: ScheduledSampler, Equatable {
     /// σ levels before the final step to 0; nil: 20, or the most an NFE budget allows.
     /// Ignored by a custom schedule, which has its own count.
     public var steps: Int?
@@ -46,39 +46,10 @@ public struct DEIS: Integrator, Equatable {
             .integer("order", \.order, in: 1...3, help: "multistep order (1 = DDIM)"),
         ] + NoiseSchedule.options.map { $0.lifted(\.schedule) })
 
-    var stepCount: Int { steps ?? 20 }
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { 20 }
 
-    public func validated() throws -> Self {
-        try schedule.validate(steps: stepCount, sampler: name)
-        return self
-    }
-
-    public func resolved(for model: any Denoiser) -> Self {
-        var out = self
-        out.steps = stepCount
-        out.schedule = schedule.resolved(modelRange: model.sigmaRange)
-        return out
-    }
-
-    public var plannedNFE: Int? { levelCount }
     public var plannedIntegrationNFE: Int? { max(levelCount - 1, 1) }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: { $0 }) { _ in self }
-        }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: { $0 }) { n in
-            var out = self
-            out.steps = n
-            return out
-        }
-    }
-
-    /// The σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> DEISRun {

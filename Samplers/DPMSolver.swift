@@ -22,7 +22,7 @@ import ScoreKitCore
 /// before last is at most second order; the last, to σ = 0, is `x ← D_{N−1}`. The SDE variants
 /// follow k-diffusion: warm-up only, their second-order warm-up step of 3M uses φ₂ (heun), and
 /// the step to 0 lands on `D_{N−1}`. NFE = steps.
-public struct DPMSolverPlusPlus: Integrator, Equatable {
+public struct DPMSolverPlusPlus: ScheduledSampler, Equatable {
     /// The second-order update's form (diffusers' and k-diffusion's `solver_type`).
     public enum SolverType: String, Sendable, CaseIterable {
         case midpoint, heun
@@ -73,39 +73,10 @@ public struct DPMSolverPlusPlus: Integrator, Equatable {
             .real("s_noise", \.sNoise, in: 0...10, help: "sde: scale of the injected noise", when: { $0.sde }),
         ] + NoiseSchedule.options.map { $0.lifted(\.schedule) })
 
-    var stepCount: Int { steps ?? 20 }
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { 20 }
 
-    public func validated() throws -> Self {
-        try schedule.validate(steps: stepCount, sampler: name)
-        return self
-    }
-
-    public func resolved(for model: any Denoiser) -> Self {
-        var out = self
-        out.steps = stepCount
-        out.schedule = schedule.resolved(modelRange: model.sigmaRange)
-        return out
-    }
-
-    public var plannedNFE: Int? { levelCount }
     public var plannedIntegrationNFE: Int? { max(levelCount - 1, 1) }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: { $0 }) { _ in self }
-        }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: { $0 }) { n in
-            var out = self
-            out.steps = n
-            return out
-        }
-    }
-
-    /// The σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> DPMSolverRun {

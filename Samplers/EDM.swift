@@ -15,7 +15,7 @@ import ScoreKitCore
 /// The last step, to σ = 0, is Euler: `x ← D(x̂; σ̂)`. NFE = steps (Euler), 2·steps − 1 (Heun).
 /// Three presets: `euler` (50 steps), `heun` (18; EDM's deterministic sampler) and
 /// `heun-churn` (Denoising MCMC's integrator: S_churn 80, S_tmin 0.05, S_tmax 1, S_noise 1.007).
-public struct EDMSampler: Integrator, Equatable {
+public struct EDMSampler: ScheduledSampler, Equatable {
     /// Euler steps, or Heun's with the second-order correction.
     public enum Method: String, Sendable, CaseIterable {
         case euler, heun
@@ -90,43 +90,12 @@ public struct EDMSampler: Integrator, Equatable {
             ]
     }
 
-    /// The step count used: `steps`, else the method's default.
-    var stepCount: Int { steps ?? (method == .euler ? 50 : 18) }
-    /// The σ levels `sample` visits before its final step (a custom schedule's own count).
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { method == .euler ? 50 : 18 }
 
-    public func validated() throws -> Self {
-        try schedule.validate(steps: stepCount, sampler: name)
-        return self
-    }
-
-    public func resolved(for model: any Denoiser) -> Self {
-        var out = self
-        out.steps = stepCount
-        out.schedule = schedule.resolved(modelRange: model.sigmaRange)
-        return out
-    }
-
-    /// Denoiser calls of `sample` with `levels` σ levels.
-    func nfe(levels: Int) -> Int { method == .heun ? 2 * levels - 1 : levels }
-    public var plannedNFE: Int? { nfe(levels: levelCount) }
+    /// Denoiser calls of `sample` over `levels` σ levels.
+    public func nfe(levels: Int) -> Int { method == .heun ? 2 * levels - 1 : levels }
     public var plannedIntegrationNFE: Int? { (method == .heun ? 2 : 1) * max(levelCount - 1, 1) }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: nfe(levels:)) { _ in self }
-        }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: nfe(levels:)) { n in
-            var out = self
-            out.steps = n
-            return out
-        }
-    }
-
-    /// The σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> EDMRun {

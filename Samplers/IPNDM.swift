@@ -22,7 +22,7 @@ import ScoreKitCore
 /// history is full; the warm-up's lower-order steps and unequal steps (any other schedule) add
 /// error terms of order steps⁻², small where the path is straight (high σ), which is where
 /// warm-up happens when sampling from σ_max.
-public struct IPNDM: Integrator, Equatable {
+public struct IPNDM: ScheduledSampler, Equatable {
     /// The Adams–Bashforth order once warmed up, 1–4.
     public var order: Int
     /// σ levels before the final step to 0; nil: 20, or the most an NFE budget allows.
@@ -55,8 +55,8 @@ public struct IPNDM: Integrator, Equatable {
         [55.0 / 24, -59.0 / 24, 37.0 / 24, -9.0 / 24],
     ]
 
-    var stepCount: Int { steps ?? 20 }
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { 20 }
 
     public func validated() throws -> Self {
         guard (1...4).contains(order) else {
@@ -66,24 +66,7 @@ public struct IPNDM: Integrator, Equatable {
         return self
     }
 
-    public func resolved(for model: any Denoiser) -> Self {
-        Self(order: order, steps: stepCount, schedule: schedule.resolved(modelRange: model.sigmaRange))
-    }
-
-    public var plannedNFE: Int? { levelCount }
     public var plannedIntegrationNFE: Int? { max(levelCount - 1, 1) }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: { $0 }) { _ in self }
-        }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: { $0 }) { Self(order: order, steps: $0, schedule: schedule) }
-    }
-
-    /// The σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> IPNDMRun {

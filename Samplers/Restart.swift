@@ -22,7 +22,7 @@ import ScoreKitCore
 /// as above with t̂ = min(t_max, σ_r); a row that starts at or below an interval's t_min has
 /// nothing to restart there and skips its steps (no calls), so an integration makes at most
 /// `plannedIntegrationNFE` calls per row.
-public struct Restart: Integrator, Equatable {
+public struct Restart: ScheduledSampler, Equatable {
     /// One restart interval: where it acts, how many Heun steps each pass takes, how many passes.
     public struct Interval: Sendable, Hashable {
         /// The restart acts at the first main level at or below `tMin`, and goes back up to `tMax`.
@@ -93,38 +93,17 @@ public struct Restart: Integrator, Equatable {
         }
     }
 
-    var stepCount: Int { steps ?? 18 }
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { 18 }
     /// Denoiser calls of every restart pass.
     var restartNFE: Int { restarts.reduce(0) { $0 + $1.nfe } }
 
-    public func validated() throws -> Self {
-        try schedule.validate(steps: stepCount, sampler: name)
-        return self
-    }
-
-    public func resolved(for model: any Denoiser) -> Self {
-        Self(steps: stepCount, schedule: schedule.resolved(modelRange: model.sigmaRange), restarts: restarts)
-    }
-
-    func nfe(levels: Int) -> Int { 2 * levels - 1 + restartNFE }
-    public var plannedNFE: Int? { nfe(levels: levelCount) }
+    /// Denoiser calls of `sample` over `levels` σ levels.
+    public func nfe(levels: Int) -> Int { 2 * levels - 1 + restartNFE }
+    /// With restarts, at least 2 main levels: with σ_max alone there is nothing below t_min to
+    /// restart from.
+    public var fewestLevels: Int { restarts.isEmpty ? 1 : 2 }
     public var plannedIntegrationNFE: Int? { 2 * max(levelCount - 1, 1) + restartNFE }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: nfe(levels:)) { _ in self }
-        }
-        // With restarts, at least 2 main levels: with σ_max alone there is nothing below t_min to restart from.
-        return try fittedSteps(steps, in: (restarts.isEmpty ? 1 : 2)...100_000, toNFE: budget, nfe: nfe(levels:)) { n in
-            Self(steps: n, schedule: schedule, restarts: restarts)
-        }
-    }
-
-    /// The main σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> RestartRun {

@@ -20,7 +20,7 @@ import ScoreKitCore
 /// extra call, and the history keeps the values at the predicted points. The order of step i
 /// is `min(order, N − i, i + 1)` (warm-up and diffusers' `lower_order_final`, at every N); the
 /// last step, to σ = 0, is `x ← D̃_{N−1}`, so it has no corrector. NFE = steps.
-public struct UniPC: Integrator, Equatable {
+public struct UniPC: ScheduledSampler, Equatable {
     /// B(h): `bh1` = h, `bh2` = e^h − 1 (the paper's recommendation for few steps).
     public enum Variant: String, Sendable, CaseIterable {
         case bh1, bh2
@@ -62,39 +62,10 @@ public struct UniPC: Integrator, Equatable {
             .flag("corrector", \.corrector, help: "apply UniC after each step but the last"),
         ] + NoiseSchedule.options.map { $0.lifted(\.schedule) })
 
-    var stepCount: Int { steps ?? 20 }
-    var levelCount: Int { schedule.count(steps: stepCount) }
+    /// The step count when `steps` is unset.
+    public var defaultSteps: Int { 20 }
 
-    public func validated() throws -> Self {
-        try schedule.validate(steps: stepCount, sampler: name)
-        return self
-    }
-
-    public func resolved(for model: any Denoiser) -> Self {
-        var out = self
-        out.steps = stepCount
-        out.schedule = schedule.resolved(modelRange: model.sigmaRange)
-        return out
-    }
-
-    public var plannedNFE: Int? { levelCount }
     public var plannedIntegrationNFE: Int? { max(levelCount - 1, 1) }
-
-    public func fitted(toNFE budget: Int) throws -> Self {
-        guard schedule.kind != .custom else {
-            return try fittedSteps(levelCount, in: 1...levelCount, toNFE: budget, key: "sigmas", nfe: { $0 }) { _ in self }
-        }
-        return try fittedSteps(steps, in: 1...100_000, toNFE: budget, nfe: { $0 }) { n in
-            var out = self
-            out.steps = n
-            return out
-        }
-    }
-
-    /// The σ's `sample` visits for `model` before its final step to 0.
-    public func sigmas(for model: any Denoiser) -> [Double] {
-        schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
-    }
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> UniPCRun {

@@ -57,7 +57,7 @@ enum TestKit {
     /// range of its own (so the schedule's defaults apply); nil for other samplers.
     static func sigmas(of sampler: any Sampler) -> [Double]? {
         let model = SingleGaussian.standard.model
-        return (sampler as? EDMSampler)?.sigmas(for: model) ?? (sampler as? DPMSolverPlusPlus)?.sigmas(for: model)
+        return (sampler as? any ScheduledSampler)?.sigmas(for: model)
     }
 }
 
