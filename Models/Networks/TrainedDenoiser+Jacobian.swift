@@ -5,17 +5,19 @@ import ScoreKitCore
 ///
 ///     vᵀ·∂D/∂x = c_skip·v + c_in·(∂F/∂x_in)ᵀ(c_out·v)
 ///
-/// One forward pass with its tape per chunk of `preferredBatch` rows serves every cotangent;
-/// each cotangent costs one backward pass (which also forms the parameter gradients, unused
-/// here). `D` comes from the training forward pass, not the inference kernels, so it can
-/// differ from `denoise` in the last bits.
+/// One forward pass with its tape per row serves every cotangent; each cotangent costs one
+/// backward pass (which also forms the parameter gradients, unused here). Rows go through
+/// one at a time because the training passes use BLAS, whose bits depend on the number of rows
+/// in a product: alone, a row's products do not depend on its batch-mates (a likelihood is the
+/// same whatever `--batch` or `--threads`). `D` comes from the training forward pass, not the
+/// inference kernels, so it can differ from `denoise` in the last bits.
 extension TrainedDenoiser: DifferentiableDenoiser {
     public func denoise(_ x: Tensor, sigma: [Double], pullingBack cotangents: [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
         precondition(x.rowShape == sampleShape && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
         precondition(cotangents.allSatisfy { $0.shape == x.shape }, "denoise: cotangents must be shaped like x \(x.shape)")
         var denoised: [Tensor] = [], pulled: [[Tensor]] = cotangents.map { _ in [] }
-        for start in stride(from: 0, to: x.rows, by: network.preferredBatch) {
-            let rows = start..<min(start + network.preferredBatch, x.rows)
+        for start in 0..<x.rows {
+            let rows = start..<(start + 1)
             let (d, products) = pullChunk(network, x.rows(rows), sigma: Array(sigma[rows]), cotangents: cotangents.map { $0.rows(rows) })
             denoised.append(d)
             for c in cotangents.indices { pulled[c].append(products[c]) }

@@ -66,6 +66,20 @@ struct VectorJacobianTests {
         #expect(zip(d.scalars, reference.scalars).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) })
     }
 
+    /// A row's D and pullback have the same bits alone and in a batch of 37 (so a likelihood
+    /// does not depend on `--batch` or `--threads`).
+    @Test(arguments: ["moons", "digits"]) func shippedNetworksPullBackEachRowAsIfAlone(name: String) throws {
+        let denoiser = try #require(try BuiltinModels.trainedModel(name).denoiser)
+        let x = TestData.normal([37] + denoiser.sampleShape, seed: 9)
+        let sigma = (0..<37).map { 0.01 * pow(8000, Double($0) / 36) }
+        let v = TestData.normal(x.shape, seed: 10)
+        let (d, pulled) = try denoiser.denoise(x, sigma: sigma, pullingBack: [v])
+        for r in [0, 5, 36] {
+            let (dAlone, pulledAlone) = try denoiser.denoise(x.rows(r..<(r + 1)), sigma: [sigma[r]], pullingBack: [v.rows(r..<(r + 1))])
+            #expect(dAlone.scalars == Array(d.row(r)) && pulledAlone[0].scalars == Array(pulled[0].row(r)), "\(name): row \(r)")
+        }
+    }
+
     static let mlp = NetworkConfig(architecture: "mlp-denoiser", sampleShape: [2], hidden: 8, depth: 3,
                                    embeddingFeatures: 4, embeddingMaxFrequency: 8)
     static let unet = NetworkConfig(architecture: "unet", sampleShape: [1, 4, 4], channels: [4, 6], groups: 2,
