@@ -60,15 +60,15 @@ public struct RK45: Integrator, Equatable {
 
     /// The σ range used with `model`: the set ends, the rest from the model or EDM's defaults.
     func range(for model: any Denoiser) -> (lo: Double, hi: Double) {
-        let schedule = NoiseSchedule.ve(sigmaMin: sigmaMin, sigmaMax: sigmaMax).resolved(modelRange: model.sigmaRange)
+        let schedule = sigmaRange.resolved(modelRange: model.sigmaRange)
         return (schedule.sigmaMin!, schedule.sigmaMax!)
     }
 
+    /// The σ range as a geometric schedule's (for its validation and resolution).
+    var sigmaRange: NoiseSchedule { .ve(sigmaMin: sigmaMin, sigmaMax: sigmaMax) }
+
     public func validated() throws -> Self {
-        let lo = sigmaMin ?? NoiseSchedule.defaultRange.lowerBound, hi = sigmaMax ?? NoiseSchedule.defaultRange.upperBound
-        guard lo < hi else {
-            throw SamplerSpecError.invalidCombination(sampler: name, reason: "sigma_min=\(canonicalNumber(lo)) must be below sigma_max=\(canonicalNumber(hi))")
-        }
+        try sigmaRange.validate(steps: 1, sampler: name)
         return self
     }
 
