@@ -25,54 +25,19 @@ The closed-form denoiser is evaluated at exactly the σ each reference asks for.
 
 Usage: python3 scripts/fixtures_adaptive.py   (needs numpy, torch, k-diffusion; from the repo root)
 """
-import importlib.util
 import json
 import math
 import os
-import sys
-import types
 
 import numpy as np
 import torch
 
+import kdiffusion_sampling
+from fixtures_ode import MEANS, STDS, WEIGHTS, denoise
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "adaptive_parity.json")
 
-WEIGHTS = np.array([0.5, 0.3, 0.2])
-MEANS = np.array([[2.0, -1.0, 0.5], [-3.0, 2.0, 1.0], [0.5, 3.0, -2.0]])
-STDS = np.array([[0.5, 1.0, 0.8], [1.0, 0.4, 0.7], [0.6, 0.9, 1.2]])
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
-
-
-def denoise(x, sigma):
-    """E[x0 | x0 + σn = x] for the mixture, Float64; x is [N, D], sigma a scalar."""
-    x = np.asarray(x, dtype=np.float64)
-    var = STDS**2 + sigma**2
-    diff = x[:, None, :] - MEANS[None, :, :]
-    logp = np.log(WEIGHTS)[None, :] - 0.5 * np.sum(np.log(2 * np.pi * var)[None] + diff**2 / var[None], axis=2)
-    logp -= logp.max(axis=1, keepdims=True)
-    resp = np.exp(logp)
-    resp /= resp.sum(axis=1, keepdims=True)
-    post = MEANS[None] + (STDS**2 / var)[None] * diff
-    return np.einsum("nk,nkd->nd", resp, post)
-
-
-def load_kdiffusion_sampling():
-    """k_diffusion/sampling.py from the installed package, with a stub for the one helper it
-    takes from k_diffusion.utils (whose imports need torchvision)."""
-    import importlib.metadata
-    dist = importlib.metadata.distribution("k-diffusion")
-    path = str(dist.locate_file("k_diffusion/sampling.py"))
-    pkg = types.ModuleType("k_diffusion")
-    pkg.__path__ = [os.path.dirname(path)]
-    utils = types.ModuleType("k_diffusion.utils")
-    utils.append_dims = lambda x, n: x[(...,) + (None,) * (n - x.ndim)]
-    pkg.utils = utils
-    sys.modules["k_diffusion"], sys.modules["k_diffusion.utils"] = pkg, utils
-    spec = importlib.util.spec_from_file_location("k_diffusion.sampling", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["k_diffusion.sampling"] = module
-    spec.loader.exec_module(module)
-    return module, dist.version
 
 
 def kd_model(x, sigma):
@@ -143,7 +108,7 @@ def case(name, spec, reference, expected, nfe, noise=()):
 
 def main():
     torch.set_default_dtype(torch.float64)
-    kd, version = load_kdiffusion_sampling()
+    kd, version = kdiffusion_sampling.load()
     z = np.random.default_rng(11).standard_normal((6, 3))
     rng_range = f"sigma_min={SIGMA_MIN:g},sigma_max={SIGMA_MAX:g}"
     cases = []

@@ -20,39 +20,21 @@ takes from `k_diffusion.utils` (appending singleton dimensions).
 
 Usage: python3 scripts/fixtures_ancestral.py   (needs numpy, torch, k-diffusion, diffusers; from the repo root)
 """
-import importlib.metadata
-import importlib.util
 import json
 import os
 import re
-import sys
-import types
 
 import numpy as np
 import torch
 
+import kdiffusion_sampling
 from fixtures_ode import MEANS, STDS, WEIGHTS, denoise
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "ancestral_parity.json")
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
 
 
-def k_diffusion_sampling():
-    """`k_diffusion.sampling`, loaded without the package's `__init__`."""
-    root = os.path.dirname(importlib.util.find_spec("k_diffusion").origin)
-    package = types.ModuleType("k_diffusion")
-    package.__path__ = [root]
-    utils = types.ModuleType("k_diffusion.utils")
-    utils.append_dims = lambda x, n: x.reshape(tuple(x.shape) + (1,) * (n - x.ndim))
-    sys.modules["k_diffusion"], sys.modules["k_diffusion.utils"] = package, utils
-    spec = importlib.util.spec_from_file_location("k_diffusion.sampling", os.path.join(root, "sampling.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["k_diffusion.sampling"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-K = k_diffusion_sampling()
+K, K_VERSION = kdiffusion_sampling.load()
 
 
 def model(x, sigma):
@@ -133,7 +115,7 @@ def main():
                           expected=rounded_rows(x.numpy())))
 
     fixture = dict(
-        generator="scripts/fixtures_ancestral.py", k_diffusion=importlib.metadata.version("k-diffusion"),
+        generator="scripts/fixtures_ancestral.py", k_diffusion=K_VERSION,
         torch=torch.__version__, mixture=dict(weights=WEIGHTS.tolist(), means=MEANS.tolist(), stds=STDS.tolist()),
         z=float32_rows(z32), schedules=schedules, cases=cases)
     text = json.dumps(fixture, indent=1)

@@ -33,64 +33,27 @@ Usage: python3 scripts/fixtures_multistep.py   (needs numpy, torch, diffusers, k
 run from the repo root). k-diffusion's package imports torchvision and clip, which do not load
 here; the script loads only its `utils` and `sampling` modules, with torchvision stubbed out.
 """
-import importlib.util
 import json
 import math
 import os
-import sys
-import types
 
 import numpy as np
 import torch
 import diffusers
 from diffusers import DEISMultistepScheduler, DPMSolverMultistepScheduler, UniPCMultistepScheduler
 
+import kdiffusion_sampling
+from fixtures_ode import MEANS, STDS, WEIGHTS, denoise
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "multistep_parity.json")
 
-WEIGHTS = np.array([0.5, 0.3, 0.2])
-MEANS = np.array([[2.0, -1.0, 0.5], [-3.0, 2.0, 1.0], [0.5, 3.0, -2.0]])
-STDS = np.array([[0.5, 1.0, 0.8], [1.0, 0.4, 0.7], [0.6, 0.9, 1.2]])
 TABLE = dict(beta_start=1e-4, beta_end=0.02, beta_schedule="linear")
-
-
-def denoise(x, sigma):
-    """E[x0 | x0 + σn = x] for the mixture, Float64; x is [N, D], sigma a scalar."""
-    x = np.asarray(x, dtype=np.float64)
-    var = STDS**2 + sigma**2
-    diff = x[:, None, :] - MEANS[None, :, :]
-    logp = np.log(WEIGHTS)[None, :] - 0.5 * np.sum(np.log(2 * np.pi * var)[None] + diff**2 / var[None], axis=2)
-    logp -= logp.max(axis=1, keepdims=True)
-    resp = np.exp(logp)
-    resp /= resp.sum(axis=1, keepdims=True)
-    post = MEANS[None] + (STDS**2 / var)[None] * diff
-    return np.einsum("nk,nkd->nd", resp, post)
 
 
 def karras(n, sigma_min, sigma_max, rho=7.0):
     ramp = np.arange(n) / (n - 1)
     a, b = sigma_max ** (1 / rho), sigma_min ** (1 / rho)
     return (a + ramp * (b - a)) ** rho
-
-
-def load_k_diffusion_sampling():
-    """k_diffusion.sampling without the package's __init__ (which imports torchvision models and clip)."""
-    def stub(name, **attrs):
-        module = types.ModuleType(name)
-        module.__dict__.update(attrs)
-        sys.modules[name] = module
-        return module
-    functional = stub("torchvision.transforms.functional")
-    stub("torchvision", transforms=stub("torchvision.transforms", functional=functional))
-    base = os.path.dirname(importlib.util.find_spec("k_diffusion").origin)
-    package = stub("k_diffusion")
-    package.__path__ = [base]
-    for name in ("utils", "sampling"):
-        spec = importlib.util.spec_from_file_location("k_diffusion." + name, os.path.join(base, name + ".py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["k_diffusion." + name] = module
-        spec.loader.exec_module(module)
-        setattr(package, name, module)
-    return sys.modules["k_diffusion.sampling"]
 
 
 def table_range():
@@ -229,7 +192,7 @@ def sde_cases(z, sampling):
 
 def main():
     torch.set_grad_enabled(False)
-    sampling = load_k_diffusion_sampling()
+    sampling, _ = kdiffusion_sampling.load()
     z = np.random.default_rng(2023).standard_normal((8, 3)).astype(np.float32)
     lo, hi = table_range()
     cases = dpm_cases(z, lo, hi) + unipc_cases(z, lo, hi) + deis_cases(z, lo, hi) + sde_cases(z, sampling)
