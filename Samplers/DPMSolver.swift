@@ -80,14 +80,13 @@ public struct DPMSolverPlusPlus: ScheduledSampler, Equatable {
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> DPMSolverRun {
-        let schedules = Multistep.sampleSchedules(schedule, steps: stepCount, model: model, rows: z.rows)
+        let schedules = sampleSchedules(for: model, rows: z.rows)
         return DPMSolverRun(solver: self, model: model, x: schedules.sigmas[0][0] * z, schedules: schedules, noise: noise, context: context)
     }
 
     public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
                                 batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> DPMSolverRun {
-        let schedules = Multistep.integrationSchedules(schedule, steps: stepCount, model: model, from: sigma, to: sigmaEnd,
-                                                       batchRows: batchRows)
+        let schedules = integrationSchedules(for: model, from: sigma, to: sigmaEnd, batchRows: batchRows)
         return DPMSolverRun(solver: self, model: model, x: x, schedules: schedules, noise: noise, context: context)
     }
 }

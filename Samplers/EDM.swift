@@ -99,16 +99,14 @@ public struct EDMSampler: ScheduledSampler, Equatable {
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> EDMRun {
-        let sigmas = sigmas(for: model)
-        return EDMRun(sampler: self, model: model, x: sigmas[0] * z, schedules: .shared(sigmas + [0], rows: z.rows),
-                      churnSteps: sigmas.count, noise: noise, context: context)
+        let schedules = sampleSchedules(for: model, rows: z.rows)
+        return EDMRun(sampler: self, model: model, x: schedules.sigmas[0][0] * z, schedules: schedules,
+                      churnSteps: schedules.points - 1, noise: noise, context: context)
     }
 
     public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
                                 batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> EDMRun {
-        let levels = schedule.levels(steps: stepCount, modelRange: model.sigmaRange)
-        let points = max(levelCount, 2)
-        let schedules = RowSchedules(rows: batchRows, sigmas: sigma.map { levels.sigmas(count: points, from: $0, to: sigmaEnd) })
+        let schedules = integrationSchedules(for: model, from: sigma, to: sigmaEnd, batchRows: batchRows)
         return EDMRun(sampler: self, model: model, x: x, schedules: schedules, churnSteps: levelCount, noise: noise, context: context)
     }
 }

@@ -70,17 +70,14 @@ public struct IPNDM: ScheduledSampler, Equatable {
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> IPNDMRun {
-        let sigmas = sigmas(for: model)
-        return IPNDMRun(order: order, model: model, x: sigmas[0] * z, schedules: .shared(sigmas + [0], rows: z.rows), context: context)
+        let schedules = sampleSchedules(for: model, rows: z.rows)
+        return IPNDMRun(order: order, model: model, x: schedules.sigmas[0][0] * z, schedules: schedules, context: context)
     }
 
     public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
                                 batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> IPNDMRun {
-        let levels = schedule.levels(steps: stepCount, modelRange: model.sigmaRange)
-        let points = max(levelCount, 2)
-        return IPNDMRun(order: order, model: model, x: x, schedules: RowSchedules(rows: batchRows, sigmas: sigma.map {
-            levels.sigmas(count: points, from: $0, to: sigmaEnd)
-        }), context: context)
+        IPNDMRun(order: order, model: model, x: x, schedules: integrationSchedules(for: model, from: sigma, to: sigmaEnd, batchRows: batchRows),
+                 context: context)
     }
 }
 

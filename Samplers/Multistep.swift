@@ -1,23 +1,10 @@
 import Foundation
 import ScoreKitCore
 
-/// What the multistep exponential solvers (`dpm-solver++`, `unipc`, `deis`) share: the σ's
-/// they walk, the order each step may use, the history of earlier model values, and the small
+/// What the multistep exponential solvers (`dpm-solver++`, `unipc`, `deis`) share beyond their
+/// σ schedules (`ScheduledSampler`): the order each step may use, the history of earlier model values, and the small
 /// linear solves UniPC needs. All coefficients in Float64, per row.
 enum Multistep {
-    /// The schedules `sample` walks: `steps` levels of `schedule` for `model`, then σ = 0.
-    static func sampleSchedules(_ schedule: NoiseSchedule, steps: Int, model: any Denoiser, rows: Int) -> RowSchedules {
-        .shared(schedule.levels(steps: steps, modelRange: model.sigmaRange).sampleSigmas + [0], rows: rows)
-    }
-
-    /// The schedules `integrate` walks: the same kind laid over each row's `[σ_end, σ_r]`.
-    static func integrationSchedules(_ schedule: NoiseSchedule, steps: Int, model: any Denoiser, from sigma: [Double],
-                                     to sigmaEnd: Double, batchRows: [Int]?) -> RowSchedules {
-        let levels = schedule.levels(steps: steps, modelRange: model.sigmaRange)
-        let points = max(schedule.count(steps: steps), 2)
-        return RowSchedules(rows: batchRows, sigmas: sigma.map { levels.sigmas(count: points, from: $0, to: sigmaEnd) })
-    }
-
     /// The steps the order rules count: a run that ends at σ = 0 counts its own steps; an
     /// integration, which ends above 0 and leaves the step to 0 to its caller (DLG's Tweedie
     /// step), counts that step too — so `sample` is an integration to σ_{N−1} plus `x ← D`,

@@ -118,9 +118,7 @@ public struct Restart: ScheduledSampler, Equatable {
 
     public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
                                 batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> RestartRun {
-        let levels = schedule.levels(steps: stepCount, modelRange: model.sigmaRange)
-        let points = max(levelCount, 2)
-        let paths = sigma.map { RestartPath(main: levels.sigmas(count: points, from: $0, to: sigmaEnd), restarts: restarts) }
+        let paths = integrationSigmas(for: model, from: sigma, to: sigmaEnd).map { RestartPath(main: $0, restarts: restarts) }
         return RestartRun(model: model, x: x, paths: paths, batchRows: batchRows, noise: noise, context: context)
     }
 }

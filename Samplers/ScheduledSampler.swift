@@ -62,4 +62,23 @@ extension ScheduledSampler {
     public func sigmas(for model: any Denoiser) -> [Double] {
         schedule.levels(steps: stepCount, modelRange: model.sigmaRange).sampleSigmas
     }
+
+    /// The schedules `sample` walks over a batch of `rows`: the σ's for `model`, then 0.
+    func sampleSchedules(for model: any Denoiser, rows: Int) -> RowSchedules {
+        .shared(sigmas(for: model) + [0], rows: rows)
+    }
+
+    /// The σ's an integration walks: the same kind of schedule laid over each row's
+    /// `[σ_end, σ_r]`, with at least two points.
+    func integrationSigmas(for model: any Denoiser, from sigma: [Double], to sigmaEnd: Double) -> [[Double]] {
+        let levels = schedule.levels(steps: stepCount, modelRange: model.sigmaRange)
+        let points = max(levelCount, 2)
+        return sigma.map { levels.sigmas(count: points, from: $0, to: sigmaEnd) }
+    }
+
+    /// `integrationSigmas` as the rows' schedules.
+    func integrationSchedules(for model: any Denoiser, from sigma: [Double], to sigmaEnd: Double,
+                              batchRows: [Int]?) -> RowSchedules {
+        RowSchedules(rows: batchRows, sigmas: integrationSigmas(for: model, from: sigma, to: sigmaEnd))
+    }
 }

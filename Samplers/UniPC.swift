@@ -69,14 +69,13 @@ public struct UniPC: ScheduledSampler, Equatable {
 
     public func makeRun(_ model: any Denoiser, from z: Tensor, noise: any NoiseSource,
                         context: SamplingContext) throws -> UniPCRun {
-        let schedules = Multistep.sampleSchedules(schedule, steps: stepCount, model: model, rows: z.rows)
+        let schedules = sampleSchedules(for: model, rows: z.rows)
         return UniPCRun(solver: self, model: model, x: schedules.sigmas[0][0] * z, schedules: schedules, context: context)
     }
 
     public func makeIntegration(_ model: any Denoiser, from x: Tensor, sigma: [Double], to sigmaEnd: Double,
                                 batchRows: [Int]?, noise: any NoiseSource, context: SamplingContext) throws -> UniPCRun {
-        let schedules = Multistep.integrationSchedules(schedule, steps: stepCount, model: model, from: sigma, to: sigmaEnd,
-                                                       batchRows: batchRows)
+        let schedules = integrationSchedules(for: model, from: sigma, to: sigmaEnd, batchRows: batchRows)
         return UniPCRun(solver: self, model: model, x: x, schedules: schedules, context: context)
     }
 }
