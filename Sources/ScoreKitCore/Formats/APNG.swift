@@ -7,14 +7,15 @@ import Foundation
 /// each frame has an `fcTL` (its size, offset, delay, dispose and blend operations) and then
 /// its pixels — the first frame in `IDAT`, the others in `fdAT` chunks, whose data starts with
 /// a sequence number. `fcTL` and `fdAT` chunks share one sequence, 0, 1, 2, … in file order.
-/// Pixels are compressed as `RGBImage.pngData` does (stored deflate blocks).
+/// Pixels are compressed by the PNG encoder's own deflate (`RGBImage.pngData(compressed:)`).
 public enum AnimatedPNG {
     /// The largest frame rate a file can say: delays are whole milliseconds.
     public static let fpsRange: ClosedRange<Double> = 0.01...1000
 
     /// The APNG bytes of `frames` (at least one, all the size of the first) shown at `fps`
-    /// frames per second, looping forever.
-    public static func data(frames: [RGBImage], fps: Double) -> Data {
+    /// frames per second, looping forever; pixels deflated as `RGBImage.pngData(compressed:)`
+    /// does unless `compressed` is false.
+    public static func data(frames: [RGBImage], fps: Double, compressed: Bool = true) -> Data {
         precondition(!frames.isEmpty, "AnimatedPNG: no frames")
         let (width, height) = (frames[0].width, frames[0].height)
         precondition(frames.allSatisfy { $0.width == width && $0.height == height }, "AnimatedPNG: frames differ in size")
@@ -25,7 +26,7 @@ public enum AnimatedPNG {
         for (index, frame) in frames.enumerated() {
             png.append(chunk("fcTL", frameControl(sequence: sequence, width: width, height: height, delayMilliseconds: delay)))
             sequence += 1
-            let pixels = zlibStored(frame.scanlines())
+            let pixels = frame.pixelStream(compressed: compressed)
             if index == 0 {
                 png.append(chunk("IDAT", pixels))
             } else {

@@ -36,6 +36,8 @@ public struct FigureGrid: Sendable {
     }
 
     private static let gap = 6
+    /// Space between columns, so adjacent titles stay apart.
+    private static let columnGap = 14
 
     /// The width of a cell: the widest panel or title.
     public var cellWidth: Int {
@@ -54,7 +56,7 @@ public struct FigureGrid: Sendable {
         let labelWidth = rowLabels.isEmpty ? 0 : (rowLabels.map { BitmapFont.textWidth($0, scale: textScale) }.max() ?? 0) + 2 * Self.gap
         let columns = rows.map(\.count).max() ?? 0
         let top = caption == nil ? Self.gap : line + Self.gap
-        let width = max(labelWidth + columns * (cellWidth + Self.gap) + Self.gap,
+        let width = max(labelWidth + columns * (cellWidth + Self.columnGap) + Self.gap,
                         BitmapFont.textWidth(caption ?? "", scale: textScale) + 2 * Self.gap)
         var out = RGBImage(width: width, height: top + rows.count * (line + cellHeight + Self.gap))
         if let caption { out.draw(text: caption, x: Self.gap, y: Self.gap, scale: textScale) }
@@ -65,7 +67,7 @@ public struct FigureGrid: Sendable {
                          scale: textScale)
             }
             for (c, panel) in row.enumerated() {
-                let x = labelWidth + Self.gap + c * (cellWidth + Self.gap)
+                let x = labelWidth + Self.gap + c * (cellWidth + Self.columnGap)
                 out.draw(text: panel.title, x: x, y: y, scale: textScale, colour: (40, 40, 40))
                 if let image = panel.image {
                     out.paste(image, x: x, y: y + line)

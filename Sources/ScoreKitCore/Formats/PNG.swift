@@ -27,10 +27,11 @@ public struct RGBImage: Sendable, Equatable {
         }
     }
 
-    /// The PNG file bytes.
-    public func pngData() -> Data {
+    /// The PNG file bytes: pixels stored uncompressed, or with `compressed` deflated with
+    /// back-references to the previous pixel and row (much smaller for figures, slower to write).
+    public func pngData(compressed: Bool = false) -> Data {
         var png = pngHeader()
-        png.append(chunk("IDAT", zlibStored(scanlines())))
+        png.append(chunk("IDAT", pixelStream(compressed: compressed)))
         png.append(chunk("IEND", []))
         return png
     }
@@ -43,6 +44,11 @@ public struct RGBImage: Sendable, Equatable {
         ihdr += [8, 2, 0, 0, 0]   // 8-bit, truecolour, deflate, no filter set, no interlace
         png.append(chunk("IHDR", ihdr))
         return png
+    }
+
+    /// The zlib stream of the scanlines.
+    func pixelStream(compressed: Bool) -> [UInt8] {
+        compressed ? Deflate.zlib(scanlines(), distances: [1, 3, 1 + 3 * width]) : zlibStored(scanlines())
     }
 
     /// The rows as PNG scanlines (filter byte 0, then the row's pixels), before compression.
