@@ -14,8 +14,8 @@ public enum BitmapFont {
 
     /// The seven rows of `character`'s glyph.
     static func glyph(_ character: Character) -> [UInt8] {
-        let upper = Character(String(character).uppercased().count == 1 ? String(character).uppercased() : String(character))
-        return glyphs[upper] ?? glyphs["?"]!
+        let upper = String(character).uppercased()
+        return glyphs[character] ?? (upper.count == 1 ? glyphs[Character(upper)] : nil) ?? glyphs["?"]!
     }
 
     private static let glyphs: [Character: [UInt8]] = [
@@ -47,7 +47,8 @@ public enum BitmapFont {
         "·": [0, 0, 0, 0x04, 0, 0, 0], "*": [0, 0x04, 0x15, 0x0E, 0x15, 0x04, 0],
         "√": [0x07, 0x04, 0x04, 0x04, 0x14, 0x0C, 0x04], "%": [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03],
         "?": [0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04], "'": [0x04, 0x04, 0x08, 0, 0, 0, 0],
-        "²": [0x0C, 0x02, 0x04, 0x08, 0x0E, 0, 0],
+        "²": [0x0C, 0x02, 0x04, 0x08, 0x0E, 0, 0], "ᾱ": [0x0E, 0, 0x0E, 0x01, 0x0F, 0x11, 0x0F],
+        "|": [0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
     ]
 }
 

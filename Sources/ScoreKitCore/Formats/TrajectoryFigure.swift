@@ -81,8 +81,9 @@ public struct TrajectoryFigure: Sendable {
 
     /// The panels of recorded frames: a row of states, and with `denoised` the estimates of the
     /// clean data (a second row for points, a row beneath each sample for images).
-    public func rows(_ frames: [TrajectoryCapture.Frame], denoised: Bool) -> [[FigureGrid.Panel]] {
-        let titles = frames.map { Self.title(step: $0.state, sigma: $0.sigma) }
+    /// `titles` replaces the default `step S σ=…` titles.
+    public func rows(_ frames: [TrajectoryCapture.Frame], denoised: Bool, titles: [String]? = nil) -> [[FigureGrid.Panel]] {
+        let titles = titles ?? frames.map { Self.title(step: $0.state, sigma: $0.sigma) }
         let states = frames.map { shown($0.x, sigma: $0.sigma) }
         guard denoised else { return [zip(states, titles).map { FigureGrid.Panel(panel($0), title: $1) }] }
         switch kind {
@@ -97,15 +98,17 @@ public struct TrajectoryFigure: Sendable {
     }
 
     /// A strip: the frames side by side (`rows`), labelled when denoised rows are added.
-    public func strip(_ frames: [TrajectoryCapture.Frame], denoised: Bool, caption: String? = nil) -> FigureGrid {
+    public func strip(_ frames: [TrajectoryCapture.Frame], denoised: Bool, caption: String? = nil,
+                      titles: [String]? = nil) -> FigureGrid {
         let labels = denoised && !isImages ? ["x", "D(x)"] : []
-        return FigureGrid(rows: rows(frames, denoised: denoised), rowLabels: labels, caption: caption,
+        return FigureGrid(rows: rows(frames, denoised: denoised, titles: titles), rowLabels: labels, caption: caption,
                           textScale: isImages ? 1 : 2)
     }
 
     /// One picture per frame, all the same size, for `AnimatedPNG`.
-    public func animation(_ frames: [TrajectoryCapture.Frame], denoised: Bool, caption: String? = nil) -> [RGBImage] {
-        Self.animation(of: strip(frames, denoised: denoised, caption: caption))
+    public func animation(_ frames: [TrajectoryCapture.Frame], denoised: Bool, caption: String? = nil,
+                          titles: [String]? = nil) -> [RGBImage] {
+        Self.animation(of: strip(frames, denoised: denoised, caption: caption, titles: titles))
     }
 
     /// The columns of a grid as separate pictures of one size (one animation frame each).

@@ -18,6 +18,14 @@ public struct TrajectoryCapture: Sendable {
         /// The sampler's estimate of the clean data made from this state (for the final
         /// state, the state itself); nil when the step from it made no denoiser call.
         public let denoised: Tensor?
+
+        /// A frame; see the properties.
+        public init(state: Int, sigma: Double, x: Tensor, denoised: Tensor? = nil) {
+            self.state = state
+            self.sigma = sigma
+            self.x = x
+            self.denoised = denoised
+        }
     }
 
     /// The sampler, fitted to its budget and resolved for the model.
