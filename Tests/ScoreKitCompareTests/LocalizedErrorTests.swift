@@ -71,6 +71,7 @@ struct LocalizedErrorTests {
         (ComparisonError.badCount(1), "the sample count must be at least 2 (the metrics need two samples), got 1"),
         (ComparisonError.badBatch(0), "the batch size must be positive, got 0"),
         (ComparisonError.badThreads(0), "the thread count must be at least 1, got 0"),
+        (ComparisonError.badTrajectoryFrames(1), "the trajectory figures' state count must be 0 (no figures) or 2…50, got 1"),
         (ComparisonError.badReferenceSolver("rk4", reason: "unknown sampler 'rk4'"),
          "reference solver 'rk4': unknown sampler 'rk4' (or no reference solver)"),
         (ComparisonError.outputNotFolder("/tmp/f"),
