@@ -23,7 +23,8 @@ demo: build
 	@mkdir -p $(OUT)
 	$(RELEASE_BIN) compare --model gmm2d --out $(OUT)/compare-gmm2d
 	$(RELEASE_BIN) sample --model digits --sampler heun --nfe 39 --count 100 --out $(OUT)/digits.png
-	@echo "Demo output: $(OUT)/compare-gmm2d/report.md (tables), nfe-quality.svg (plot) and cells/ (scatter plots);"
+	@echo "Demo output: $(OUT)/compare-gmm2d/report.md (tables), nfe-quality.svg (plot), cells/ (scatter plots)"
+	@echo "             and trajectories-nfe*.png (every sampler from the same noise, side by side);"
 	@echo "             $(OUT)/digits.png (100 generated digits)"
 
 # Release build with testing enabled: the numerical tests are far too slow in debug. Then the

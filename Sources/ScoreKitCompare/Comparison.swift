@@ -42,6 +42,9 @@ public struct Comparison: Sendable {
         guard plan.count >= 2 else { throw ComparisonError.badCount(plan.count) }
         guard plan.batchSize > 0 else { throw ComparisonError.badBatch(plan.batchSize) }
         guard plan.threads >= 1 else { throw ComparisonError.badThreads(plan.threads) }
+        guard plan.trajectoryFrames == 0 || (2...50).contains(plan.trajectoryFrames) else {
+            throw ComparisonError.badTrajectoryFrames(plan.trajectoryFrames)
+        }
         plan.budgets = try ComparisonPlan.validatedBudgets(plan.budgets.isEmpty ? ComparisonPlan.defaultBudgets : plan.budgets)
         if plan.samplers.isEmpty { plan.samplers = ComparisonPlan.defaultSamplers(in: catalog) }
         guard !plan.samplers.isEmpty else { throw ComparisonError.noSamplers }
@@ -143,7 +146,15 @@ public struct Comparison: Sendable {
             records.append(record)
             if plan.shard == nil { try ResultsFiles.write(results(records, suite: suite, solution: solution), to: plan.output) }
         }
-        return results(records, suite: suite, solution: solution)
+        var final = results(records, suite: suite, solution: solution)
+        if plan.shard == nil, plan.trajectoryFrames > 0,
+           let kind = TrajectoryFigure.kind(sampleShape: model.denoiser.sampleShape, reference: suite.reference) {
+            tracker.phase("trajectory figures")
+            final.trajectoryFigures = try ComparisonTrajectories(comparison: self, frames: plan.trajectoryFrames, kind: kind)
+                .write(to: plan.output)
+            try ResultsFiles.write(final, to: plan.output)
+        }
+        return final
     }
 
     private func referenceSolution(tracker: ProgressTracker) throws -> ReferenceSolution {
@@ -180,6 +191,9 @@ public struct Comparison: Sendable {
                      "--samplers \"\(rows.map(\.label).joined(separator: ";"))\"",
                      "--nfe \(plan.budgets.map(String.init).joined(separator: ","))",
                      "--count \(plan.count)", "--seed \(plan.seed)"]
+        if plan.trajectoryFrames != ComparisonPlan.defaultTrajectoryFrames {
+            parts.append("--trajectory-frames \(plan.trajectoryFrames)")
+        }
         if plan.referenceSolver != ComparisonPlan.defaultReferenceSolver {
             parts.append("--reference \"\(plan.referenceSolver ?? "none")\"")
         }

@@ -36,11 +36,18 @@ public struct ComparisonPlan: Sendable {
     /// Run only this shard's cells (cell j belongs to shard `j mod N + 1`) and write no report:
     /// shards share one output folder, and a run without a shard assembles the report.
     public var shard: Shard?
+    /// States per sampler in the side-by-side trajectory figures (one per budget, 2-D and image
+    /// models); 0 for none.
+    public var trajectoryFrames: Int
+
+    /// The states per row of the trajectory figures when not given.
+    public static let defaultTrajectoryFrames = 6
 
     /// A plan; empty `samplers` and `budgets` mean the defaults.
     public init(model: String, samplers: [String] = [], budgets: [Int] = [], count: Int = ComparisonPlan.defaultCount,
                 seed: UInt64 = 0, output: URL, referenceSolver: String? = ComparisonPlan.defaultReferenceSolver,
-                batchSize: Int = 10_000, threads: Int = ActiveCores.count, shard: Shard? = nil) {
+                batchSize: Int = 10_000, threads: Int = ActiveCores.count, shard: Shard? = nil,
+                trajectoryFrames: Int = ComparisonPlan.defaultTrajectoryFrames) {
         self.model = model
         self.samplers = samplers
         self.budgets = budgets
@@ -51,6 +58,7 @@ public struct ComparisonPlan: Sendable {
         self.batchSize = batchSize
         self.threads = threads
         self.shard = shard
+        self.trajectoryFrames = trajectoryFrames
     }
 
     /// The samplers compared when none are given: every one `catalog` registers, in its order.
@@ -109,6 +117,8 @@ public enum ComparisonError: Error, Equatable, CustomStringConvertible {
     case badBatch(Int)
     /// A worker count below 1.
     case badThreads(Int)
+    /// A trajectory-figure state count other than 0 or 2…50.
+    case badTrajectoryFrames(Int)
     /// A reference solver spec the catalog rejects.
     case badReferenceSolver(String, reason: String)
     /// `--out` names an existing file.
@@ -136,6 +146,8 @@ public enum ComparisonError: Error, Equatable, CustomStringConvertible {
             "--batch must be positive, got \(n)"
         case let .badThreads(n):
             "--threads must be at least 1, got \(n)"
+        case let .badTrajectoryFrames(n):
+            "--trajectory-frames must be 0 (no figures) or 2…50, got \(n)"
         case let .badReferenceSolver(spec, reason):
             "--reference '\(spec)': \(reason) (or --reference none)"
         case let .outputNotFolder(path):

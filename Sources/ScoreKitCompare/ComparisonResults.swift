@@ -59,9 +59,13 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
     public let cells: [CellRecord]
     /// The command that reproduces the comparison.
     public let command: String
+    /// The side-by-side trajectory figures in the output folder, one per budget in budget order
+    /// (nil when none were drawn).
+    public var trajectoryFigures: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case model, count, seed, budgets, rows, metrics, notes, cells, command
+        case trajectoryFigures = "trajectory_figures"
         case referenceSolution = "reference_solution"
     }
 

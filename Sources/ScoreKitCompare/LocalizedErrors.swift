@@ -23,6 +23,8 @@ extension ComparisonError: LocalizedError {
             "the batch size must be positive, got \(n)"
         case let .badThreads(n):
             "the thread count must be at least 1, got \(n)"
+        case let .badTrajectoryFrames(n):
+            "the trajectory figures' state count must be 0 (no figures) or 2…50, got \(n)"
         case let .badReferenceSolver(spec, reason):
             "reference solver '\(spec)': \(reason) (or no reference solver)"
         case let .outputNotFolder(path):

@@ -29,7 +29,7 @@ public enum MarkdownReport {
         out += countTable(r, title: "Sampling time (seconds, measured when the cell ran)") {
             $0.seconds.map { String(format: "%.3f", $0) }
         }
-        out += specsSection(r) + unavailableSection(r) + earlyStopSection(r) + referenceSection(r)
+        out += trajectorySection(r) + specsSection(r) + unavailableSection(r) + earlyStopSection(r) + referenceSection(r)
         if !r.notes.isEmpty { out += ["## Notes", ""] + r.notes.map { "- \($0)" } + [""] }
         return out.joined(separator: "\n")
     }
@@ -72,6 +72,14 @@ public enum MarkdownReport {
             lines.append("| `\(row.label)` | " + cells.joined(separator: " | ") + " |")
         }
         return lines + [""]
+    }
+
+    private static func trajectorySection(_ r: ComparisonResults) -> [String] {
+        guard let figures = r.trajectoryFigures, !figures.isEmpty else { return [] }
+        let links = zip(r.budgets, figures).map { "[\($0) NFE](\($1))" }.joined(separator: " · ")
+        return ["## Trajectories", "",
+                "One figure per budget, a row per sampler: the same initial noise (the run's first samples) carried "
+                    + "by each sampler, shown as x/√(1+σ²) at evenly spaced steps, first and last included: \(links).", ""]
     }
 
     private static func specsSection(_ r: ComparisonResults) -> [String] {

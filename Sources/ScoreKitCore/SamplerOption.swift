@@ -47,6 +47,18 @@ public struct SamplerOption<S>: Sendable {
 
     /// The canonical text of the value in `s`, or nil when the option does not apply to `s`.
     func read(_ s: S) -> String? { applies(s) ? text(s) : nil }
+
+    /// Sets the option in `value` from `text` (for values parsed outside a sampler spec, such
+    /// as a noise schedule on its own); throws `InvalidOptionValue` for text it does not take.
+    public func apply(_ text: String, to value: inout S, parsing: SpecParsing) throws {
+        try write(&value, text, parsing)
+    }
+
+    /// The canonical text of the value in `value`, or nil when the option does not apply to it.
+    public func textIfApplicable(_ value: S) -> String? { read(value) }
+
+    /// Whether the option applies to `value` (a spec of `value` lists it).
+    public func isApplicable(to value: S) -> Bool { applies(value) }
 }
 
 /// What parsing a spec value may need besides the text: the catalog nested samplers are

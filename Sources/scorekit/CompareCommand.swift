@@ -12,8 +12,9 @@ struct CompareCommand: ParsableCommand {
             noise and measures them (sliced Wasserstein and MMD² against reference data; for exact \
             models the log-likelihood gap and mode-weight TV; Fréchet distance in classifier features \
             when the model has them; for deterministic samplers the distance to a reference ODE \
-            solution). Writes results.csv, results.json, report.md, nfe-quality.svg and per-cell \
-            pictures under cells/ in --out. Each cell is stored as it finishes; running the same \
+            solution). Writes results.csv, results.json, report.md, nfe-quality.svg, per-cell \
+            pictures under cells/ and, for 2-D and image models, one trajectories-nfeB.png per budget \
+            (a row per sampler: the same initial noise at --trajectory-frames states) in --out. Each cell is stored as it finishes; running the same \
             command again skips finished cells and rewrites identical files. With --shard K/N \
             (several machines sharing --out) each process runs its share of the cells; a final \
             run without --shard assembles the report.
@@ -49,6 +50,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Run only shard K of N of the cells (cell j goes to shard j mod N + 1) into the shared --out folder, without a report; a final run without --shard runs what is left and writes the report.")
     var shard: String?
 
+    @Option(name: .customLong("trajectory-frames"), parsing: .unconditional,
+            help: "States per sampler in the side-by-side trajectory figures trajectories-nfeB.png (2-D and image models; 0: none).")
+    var trajectoryFrames = ComparisonPlan.defaultTrajectoryFrames
+
     @Flag(help: "Start even when the planned denoiser evaluations (cells × budget × count) exceed the limit (10¹⁰).")
     var force = false
 
@@ -77,7 +82,7 @@ struct CompareCommand: ParsableCommand {
             budgets: try nfe.map(ComparisonPlan.parseBudgets) ?? [],
             count: count, seed: seed, output: URL(fileURLWithPath: out, isDirectory: true),
             referenceSolver: reference.lowercased() == "none" ? nil : reference, batchSize: batch,
-            threads: threads ?? ActiveCores.count, shard: parsedShard)
+            threads: threads ?? ActiveCores.count, shard: parsedShard, trajectoryFrames: trajectoryFrames)
         return try Comparison(plan: plan)
     }
 
@@ -117,5 +122,8 @@ struct CompareCommand: ParsableCommand {
         print("report: \(folder.appendingPathComponent("report.md").path)")
         print("plot:   \(folder.appendingPathComponent("nfe-quality.svg").path)")
         print("tables: \(folder.appendingPathComponent("results.csv").path), results.json; pictures under cells/")
+        if let figures = results.trajectoryFigures, !figures.isEmpty {
+            print("trajectories: \(figures.joined(separator: ", ")) (a row per sampler, the same initial noise)")
+        }
     }
 }

@@ -36,12 +36,14 @@ extension SampleCommand {
             throw CLIError("--shard \(parsedShard): \(parsedShard.count) shards of --count \(total) would leave shards empty; use at most \(total) shards")
         }
         let range = parsedShard?.range(of: total) ?? 0..<total
+        let trajectory = try trajectoryOptions.validated(sampleShape: loaded.denoiser.sampleShape, model: model, count: range.count)
         let work = try checkSize(of: range.count, model: loaded, sampler: chosen, out: outURL)
         for warning in [SamplerWarnings.tooFewSteps(chosen), work.warning].compactMap({ $0 }) + loaded.warnings(forSpec: chosen.spec) {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,
-                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, outURL: outURL, isLarge: work.isLarge)
+                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, outURL: outURL, isLarge: work.isLarge,
+                    trajectory: trajectory)
     }
 
     /// `--out` checked: a known extension, a writable folder, and a format `--shard` can merge.

@@ -49,6 +49,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Draw only shard K of N (K = 1…N): a contiguous share of the sample indices, merged with `scorekit merge`.")
     var shard: String?
 
+    @OptionGroup(title: "Trajectory pictures")
+    var trajectoryOptions: TrajectoryOptions
+
     @Flag(help: "Print one JSON object with the run's summary on stdout.")
     var json = false
 
@@ -76,6 +79,8 @@ struct SampleCommand: ParsableCommand {
         let outURL: URL?
         /// Whether the planned work is large enough for progress lines in a log too.
         let isLarge: Bool
+        /// The trajectory picture asked for, if any.
+        let trajectory: TrajectoryOptions.Plan?
     }
 
     private func execute() throws {
@@ -99,6 +104,22 @@ struct SampleCommand: ParsableCommand {
             summary = result.summary
         }
         bar.finish()
+        try writeTrajectory(plan)
         report(summary, plan: plan)
+    }
+
+    /// Draws the trajectory of the run's first samples (the same noise, so the same samples).
+    private func writeTrajectory(_ plan: Plan) throws {
+        guard let trajectory = plan.trajectory else { return }
+        let model = plan.loaded
+        let capture = TrajectoryCapture(sampler: plan.sampler, model: model.denoiser, seed: seed, budget: nfe,
+                                        noiseLevelEstimator: model.noiseLevelEstimator)
+        let reference = model.denoiser.sampleShape == [2]
+            ? try model.referenceData?.draw(count: 2000, seed: seed, firstIndex: 0) : nil
+        let indices = Array(plan.range.lowerBound..<(plan.range.lowerBound + trajectory.rows))
+        if let note = try trajectory.write(capture: capture, indices: indices, initialNoise: plan.noise?.rows(0..<trajectory.rows),
+                                           reference: reference) {
+            FileHandle.standardError.write(Data("\(note)\n".utf8))
+        }
     }
 }

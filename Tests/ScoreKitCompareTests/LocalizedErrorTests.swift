@@ -55,6 +55,7 @@ struct LocalizedErrorTests {
         NetworkConfigError.missing(architecture: "mlp", field: "width"),
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
         MetricError.labelCount(3, 4),
+        NoiseScheduleError(text: "karras:foo=1", reason: "karras has no key 'foo'; valid keys: sigma_min, sigma_max, rho"),
     ]
 
     /// Errors whose `description` names a flag of the tool, with the API sentence expected.
@@ -71,6 +72,7 @@ struct LocalizedErrorTests {
         (ComparisonError.badCount(1), "the sample count must be at least 2 (the metrics need two samples), got 1"),
         (ComparisonError.badBatch(0), "the batch size must be positive, got 0"),
         (ComparisonError.badThreads(0), "the thread count must be at least 1, got 0"),
+        (ComparisonError.badTrajectoryFrames(1), "the trajectory figures' state count must be 0 (no figures) or 2…50, got 1"),
         (ComparisonError.badReferenceSolver("rk4", reason: "unknown sampler 'rk4'"),
          "reference solver 'rk4': unknown sampler 'rk4' (or no reference solver)"),
         (ComparisonError.outputNotFolder("/tmp/f"),

@@ -27,34 +27,51 @@ public struct RGBImage: Sendable, Equatable {
         }
     }
 
-    /// The PNG file bytes.
-    public func pngData() -> Data {
+    /// The PNG file bytes: pixels stored uncompressed, or with `compressed` deflated with
+    /// back-references to the previous pixel and row (much smaller for figures, slower to write).
+    public func pngData(compressed: Bool = false) -> Data {
+        var png = pngHeader()
+        png.append(chunk("IDAT", pixelStream(compressed: compressed)))
+        png.append(chunk("IEND", []))
+        return png
+    }
+
+    /// The PNG signature and IHDR chunk of an image of this size.
+    func pngHeader() -> Data {
+        var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        var ihdr = [UInt8]()
+        ihdr += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+        ihdr += [8, 2, 0, 0, 0]   // 8-bit, truecolour, deflate, no filter set, no interlace
+        png.append(chunk("IHDR", ihdr))
+        return png
+    }
+
+    /// The zlib stream of the scanlines.
+    func pixelStream(compressed: Bool) -> [UInt8] {
+        compressed ? Deflate.zlib(scanlines(), distances: [1, 3, 1 + 3 * width]) : zlibStored(scanlines())
+    }
+
+    /// The rows as PNG scanlines (filter byte 0, then the row's pixels), before compression.
+    func scanlines() -> [UInt8] {
         var raw = [UInt8]()
         raw.reserveCapacity(height * (1 + 3 * width))
         for y in 0..<height {
             raw.append(0)   // filter: none
             raw.append(contentsOf: pixels[(3 * width * y)..<(3 * width * (y + 1))])
         }
-        var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        var ihdr = [UInt8]()
-        ihdr += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        ihdr += [8, 2, 0, 0, 0]   // 8-bit, truecolour, deflate, no filter set, no interlace
-        png.append(chunk("IHDR", ihdr))
-        png.append(chunk("IDAT", zlibStored(raw)))
-        png.append(chunk("IEND", []))
-        return png
+        return raw
     }
 }
 
-private func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
 
-private func chunk(_ type: String, _ body: [UInt8]) -> Data {
+func chunk(_ type: String, _ body: [UInt8]) -> Data {
     let typed = Array(type.utf8) + body
     return Data(bigEndian(UInt32(body.count)) + typed + bigEndian(crc32(typed)))
 }
 
 /// A zlib stream of uncompressed deflate blocks (each at most 65,535 bytes) with its Adler-32.
-private func zlibStored(_ bytes: [UInt8]) -> [UInt8] {
+func zlibStored(_ bytes: [UInt8]) -> [UInt8] {
     var out: [UInt8] = [0x78, 0x01]
     var offset = 0
     repeat {
