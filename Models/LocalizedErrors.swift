@@ -8,5 +8,6 @@ extension ModelLoadError: DescribedError {}
 extension MissingResourceError: DescribedError {}
 extension TrainingError: DescribedError {}
 extension DigitsDataError: DescribedError {}
+extension Tutorial2DDataError: DescribedError {}
 extension GaussianMixtureError: DescribedError {}
 extension NetworkConfigError: DescribedError {}

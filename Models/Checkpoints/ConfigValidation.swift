@@ -12,7 +12,7 @@ public enum ModelLimits {
 
     /// The sample shape of the built-in training sets a config's `dataset` may name.
     public static func datasetShape(_ name: String) -> [Int]? {
-        if Toy2D(rawValue: name) != nil { return [2] }
+        if Toy2D(rawValue: name) != nil || Tutorial2D(rawValue: name) != nil { return [2] }
         return name == "digits" ? [1, 8, 8] : nil
     }
 

@@ -3,7 +3,7 @@ import ScoreKitCore
 
 extension BuiltinModels {
     /// The trained models shipped as resources of this module, in the order `scorekit models` lists them.
-    public static let trainedNames = ["moons", "swissroll", "checkerboard", "digits"]
+    public static let trainedNames = ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits"]
 
     /// The resource file of a shipped checkpoint; throws `MissingResourceError` when the
     /// resource bundle (or the file in it) is missing.

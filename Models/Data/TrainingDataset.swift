@@ -18,11 +18,12 @@ public protocol TrainingDataset: Sendable {
 /// The training sets `scorekit train` knows.
 public enum TrainingData {
     /// The names `--data` takes.
-    public static let names = Toy2D.allCases.map(\.rawValue) + ["digits"]
+    public static let names = Toy2D.allCases.map(\.rawValue) + Tutorial2D.allCases.map(\.rawValue) + ["digits"]
 
     /// The data set `name`, or an error listing the valid names.
     public static func named(_ name: String) throws -> any TrainingDataset {
         if let kind = Toy2D(rawValue: name) { return Toy2DDataset(kind: kind) }
+        if let kind = Tutorial2D(rawValue: name) { return Tutorial2DDataset(kind: kind, data: try kind.load()) }
         if name == "digits" { return DigitsDataset(data: try DigitsData.load()) }
         throw TrainingError.unknownDataset(name, valid: names)
     }
@@ -38,6 +39,39 @@ public struct Toy2DDataset: TrainingDataset {
 
     public func batch(size: Int, step: Int, seed: UInt64, stream: UInt32) -> (x: Tensor, labels: [Int]) {
         (kind.sample(count: size, seed: seed, firstIndex: step * size, stream: stream), [])
+    }
+}
+
+/// A tutorial 2-D set (`scurve`, `circles`): minibatches draw its 10,000 training points
+/// uniformly with replacement; σ_data is their root mean square (the data are not standardised).
+public struct Tutorial2DDataset: TrainingDataset {
+    /// Which set.
+    public let kind: Tutorial2D
+    /// The training points `[10000, 2]`.
+    public let points: Tensor
+    /// Their root mean square, rounded to two decimals (0.11 for scurve, 0.57 for circles).
+    public let sigmaData: Double
+    public var name: String { kind.rawValue }
+    public var sampleShape: [Int] { [2] }
+
+    /// The training part of `data`.
+    public init(kind: Tutorial2D, data: Tutorial2DData) {
+        self.kind = kind
+        points = data.training
+        sigmaData = data.sigmaData
+    }
+
+    public func batch(size: Int, step: Int, seed: UInt64, stream: UInt32) -> (x: Tensor, labels: [Int]) {
+        (points.gatherRows(uniformRows(count: points.rows, size: size, step: step, seed: seed, stream: stream)), [])
+    }
+}
+
+/// `size` row indices in 0..<count, uniform with replacement, for minibatch `step`: draw i uses
+/// only (seed, stream, step·size + i).
+func uniformRows(count: Int, size: Int, step: Int, seed: UInt64, stream: UInt32) -> [Int] {
+    let streams = RandomStreams(seed: seed)
+    return (0..<size).map { i in
+        min(Int(streams.uniforms(stream: stream, sample: step * size + i, block: 0)[0] * Double(count)), count - 1)
     }
 }
 
@@ -60,10 +94,7 @@ public struct DigitsDataset: TrainingDataset {
     }
 
     public func batch(size: Int, step: Int, seed: UInt64, stream: UInt32) -> (x: Tensor, labels: [Int]) {
-        let streams = RandomStreams(seed: seed)
-        let rows = (0..<size).map { i in
-            min(Int(streams.uniforms(stream: stream, sample: step * size + i, block: 0)[0] * Double(images.rows)), images.rows - 1)
-        }
+        let rows = uniformRows(count: images.rows, size: size, step: step, seed: seed, stream: stream)
         return (images.gatherRows(rows), rows.map { labels[$0] })
     }
 }

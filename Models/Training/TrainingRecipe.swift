@@ -1,8 +1,9 @@
+import Foundation
 import ScoreKitCore
 
 /// What `scorekit train --data NAME` trains: the networks and the default settings per data set.
 public struct TrainingRecipe: Sendable {
-    /// The data set's name (`moons`, `swissroll`, `checkerboard`, `digits`).
+    /// The data set's name (`moons`, `swissroll`, `checkerboard`, `scurve`, `circles`, `digits`).
     public var dataset: String
     /// The denoiser's network and preconditioning.
     public var denoiser: DenoiserSection
@@ -22,7 +23,10 @@ public struct TrainingRecipe: Sendable {
         return data.sampleShape == [2] ? toy2D(data, seed: seed) : digits(data, seed: seed)
     }
 
-    /// 2-D toys: an MLP denoiser and an MLP noise-level classifier.
+    /// 2-D toys: an MLP denoiser and an MLP noise-level classifier. The training σ's are
+    /// log-normal about σ_data·e^{−1.2}: the standardised sets (σ_data = 1) train at EDM's
+    /// P_mean = −1.2, and the unstandardised tutorial sets (scurve, circles) at the same σ's
+    /// relative to their scale, so the recipe does not depend on the data's units.
     static func toy2D(_ data: any TrainingDataset, seed: UInt64) -> TrainingRecipe {
         let denoiser = NetworkConfig(architecture: "mlp-denoiser", sampleShape: [2], hidden: 128, depth: 4,
                                      embeddingFeatures: 32, embeddingMaxFrequency: 32)
@@ -34,7 +38,7 @@ public struct TrainingRecipe: Sendable {
             classifier: ClassifierSection(network: classifier, levels: levels),
             labelClassifier: nil,
             settings: TrainingSettings(seed: seed, steps: 20_000, batch: 512, learningRate: 2e-3, warmup: 200,
-                                       finalLearningRate: 0.05, emaDecay: 0.999, gradientClip: 1, pMean: -1.2, pStd: 1.2,
+                                       finalLearningRate: 0.05, emaDecay: 0.999, gradientClip: 1, pMean: -1.2 + log(data.sigmaData), pStd: 1.2,
                                        classifierSteps: 4000, classifierBatch: 512, classifierLearningRate: 1e-3))
     }
 

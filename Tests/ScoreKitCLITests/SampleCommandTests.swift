@@ -79,9 +79,9 @@ struct SampleCommandTests {
 @Suite("scorekit bad input")
 struct BadInputTests {
     static let cases: [([String], String)] = [
-        (["--model", "nope"], "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, digits) and no such file"),
+        (["--model", "nope"], "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, scurve, circles, digits) and no such file"),
         (["--sampler", "nope"], "unknown sampler 'nope'; valid samplers: "),
-        (["--sampler", "ddim:foo=1"], "sampler 'ddim' has no key 'foo'; valid keys: steps, eta, spacing, betas, T"),
+        (["--sampler", "ddim:foo=1"], "sampler 'ddim' has no key 'foo'; valid keys: steps, eta, spacing, betas, beta_start, beta_end, T"),
         (["--sampler", "ddim:eta=2"], "sampler 'ddim': eta=2 is invalid; expected a number in 0…1"),
         (["--model", "bad.json"], "model file bad.json: invalid Gaussian mixture: missing key 'stds'"),
         (["--init-noise", "wide.csv"], "--init-noise wide.csv has shape [4, 3]; expected rows of 2 values (count × 2) for gmm2d"),

@@ -48,7 +48,7 @@ struct TrainAndBenchCommandTests {
         do {
             try TrainCommand.parse(["--data", "mnist", "--out", "/tmp/x.safetensors"]).run()
         } catch {
-            #expect("\(error)".contains("moons, swissroll, checkerboard, digits"))
+            #expect("\(error)".contains("moons, swissroll, checkerboard, scurve, circles, digits"))
         }
     }
 

@@ -46,6 +46,8 @@ struct LocalizedErrorTests {
         SamplerSpecError.overBudget(sampler: "ddim", detail: "steps=100 needs 100 NFE per sample", budget: 50),
         InvalidOptionValue(expected: "an integer in 1…10"),
         DigitsDataError.malformed("line 3"),
+        Tutorial2DDataError.missingResource("scurve"),
+        Tutorial2DDataError.malformed("circles", "line 3"),
         GaussianMixtureError.invalid("weights do not sum to 1"),
         NetworkConfigError.unknownArchitecture("foo", valid: ["mlp"]),
         LikelihoodError.invalidSetting("probes must be at least 1"),
