@@ -10,3 +10,4 @@ extension TrainingError: DescribedError {}
 extension DigitsDataError: DescribedError {}
 extension GaussianMixtureError: DescribedError {}
 extension NetworkConfigError: DescribedError {}
+extension ConditioningError: DescribedError {}

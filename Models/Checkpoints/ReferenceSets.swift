@@ -35,12 +35,12 @@ public struct DigitFeatures: SampleClassifier {
 
 extension TrainedModel {
     /// What a comparison measures this model's samples against, from the config's `dataset`:
-    /// fresh draws for the 2-D generators, the 297 held-out images for `digits` (drawn with
+    /// fresh draws for the 2-D generators, the 297 held-out images for `digits` and `digits-cond` (drawn with
     /// replacement), nothing for other data.
     func referenceData() throws -> (any ReferenceData)? {
         guard let dataset = config.dataset, denoiser != nil else { return nil }
         if let kind = Toy2D(rawValue: dataset), denoiser?.sampleShape == kind.sampleShape { return kind }
-        if dataset == "digits", denoiser?.sampleShape == [1, 8, 8] {
+        if TrainingData.digitsNames.contains(dataset), denoiser?.sampleShape == [1, 8, 8] {
             return FiniteReferenceData(try DigitsData.load().heldOut.images)
         }
         return nil
