@@ -47,7 +47,7 @@ public struct TrainingRecipe: Sendable {
     }
 
     /// digits-cond's step counts (fewer than digits': it was trained on a shared machine).
-    static let conditionalSteps = (denoiser: 8000, classifiers: 2000)
+    static let conditionalSteps = (denoiser: 10_000, classifiers: 2000)
 
     /// 2-D toys: an MLP denoiser and an MLP noise-level classifier.
     static func toy2D(_ data: any TrainingDataset, seed: UInt64) -> TrainingRecipe {
