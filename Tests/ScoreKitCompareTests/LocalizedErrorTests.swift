@@ -54,6 +54,7 @@ struct LocalizedErrorTests {
         LikelihoodError.stalled(row: 1, sigma: 0.01),
         NetworkConfigError.missing(architecture: "mlp", field: "width"),
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
+        ConditioningError.labelOutOfRange(11, labelCount: 10),
     ]
 
     /// Errors whose `description` names a flag of the tool, with the API sentence expected.
