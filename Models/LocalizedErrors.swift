@@ -11,3 +11,4 @@ extension DigitsDataError: DescribedError {}
 extension Tutorial2DDataError: DescribedError {}
 extension GaussianMixtureError: DescribedError {}
 extension NetworkConfigError: DescribedError {}
+extension ConditioningError: DescribedError {}

@@ -41,6 +41,8 @@ extension LoadedModel {
         switch denoiser {
         case let mixture as GaussianMixture: denoiserFlops = mixture.denoiserFlopsPerRow
         case let trained as TrainedDenoiser: denoiserFlops = trained.network.flopsPerRow + 6 * Double(trained.dimension)
+        case let conditional as TrainedConditionalDenoiser:
+            denoiserFlops = conditional.base.network.flopsPerRow + 6 * Double(conditional.dimension)
         default: denoiserFlops = 0
         }
         let noiseLevelFlops: Double?

@@ -13,14 +13,15 @@ public enum ModelLimits {
     /// The sample shape of the built-in training sets a config's `dataset` may name.
     public static func datasetShape(_ name: String) -> [Int]? {
         if Toy2D(rawValue: name) != nil || Tutorial2D(rawValue: name) != nil { return [2] }
-        return name == "digits" ? [1, 8, 8] : nil
+        return TrainingData.digitsNames.contains(name) ? [1, 8, 8] : nil
     }
 
     /// Checks every section's sizes against `NetworkConfig`'s limits, its numbers against the
     /// ranges above, and that the sections describe one sample shape (the denoiser's, which its
     /// classifiers read, and the dataset's when it is a built-in one).
     static func validate(_ config: ModelConfig, path: String) throws {
-        let networks = [config.denoiser?.network, config.classifier?.network, config.labelClassifier?.network]
+        let networks = [config.denoiser?.network, config.classifier?.network, config.labelClassifier?.network,
+                        config.noisyLabelClassifier?.network]
         do {
             for case let network? in networks { try network.checkLimits() }
         } catch let error as NetworkConfigError {
@@ -45,6 +46,8 @@ public enum ModelLimits {
                 return "classifier levels count = \(c.levels.count) is outside 2 … \(NetworkConfig.maxWidth)"
             }
         }
+        if let n = config.noisyLabelClassifier,
+           let problem = sigmaRangeProblem("noisy_label_classifier", n.sigmaMin, n.sigmaMax) { return problem }
         return shapeAgreementProblem(config)
     }
 
@@ -60,6 +63,7 @@ public enum ModelLimits {
         if let d = config.denoiser { shapes.append(("denoiser", d.network.sampleShape)) }
         if let c = config.classifier { shapes.append(("classifier", c.network.sampleShape)) }
         if let l = config.labelClassifier { shapes.append(("label_classifier", l.network.sampleShape)) }
+        if let n = config.noisyLabelClassifier { shapes.append(("noisy_label_classifier", n.network.sampleShape)) }
         if let first = shapes.first, let other = shapes.dropFirst().first(where: { $0.shape != first.shape }) {
             return "\(other.section) sample_shape \(other.shape) disagrees with \(first.section) sample_shape \(first.shape); every section must read the same samples"
         }

@@ -29,6 +29,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var classifier: ClassifierSection?
     /// A classifier of clean samples (tensors `label_classifier.*`), if any.
     public var labelClassifier: LabelClassifierSection?
+    /// A noise-aware label classifier for classifier guidance (tensors `noisy_label_classifier.*`), if any.
+    public var noisyLabelClassifier: NoisyLabelClassifierSection?
     /// How it was trained, if it was trained by ScoreKit or scripts/torch.
     public var training: TrainingRecord?
 
@@ -37,8 +39,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// A config with the given sections.
     public init(dataset: String? = nil, denoiser: DenoiserSection? = nil, classifier: ClassifierSection? = nil,
-                labelClassifier: LabelClassifierSection? = nil, training: TrainingRecord? = nil) {
+                labelClassifier: LabelClassifierSection? = nil, noisyLabelClassifier: NoisyLabelClassifierSection? = nil,
+                training: TrainingRecord? = nil) {
         self.dataset = dataset
+        self.noisyLabelClassifier = noisyLabelClassifier
         self.denoiser = denoiser
         self.classifier = classifier
         self.labelClassifier = labelClassifier
@@ -87,7 +91,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     static let integerKeys: Set<String> = [
         "version", "sample_shape", "hidden", "depth", "channels", "groups", "embedding_features", "embedding_width", "classes",
         "count", "steps", "batch", "warmup", "classifier_steps", "classifier_batch", "label_steps", "label_batch",
-        "denoiser_steps",
+        "denoiser_steps", "label_classes", "noisy_label_steps", "noisy_label_batch",
     ]
 
     /// The first number under an integer key that is fractional or outside `Int`'s range
@@ -189,12 +193,34 @@ public struct LabelClassifierSection: Codable, Sendable, Hashable {
     }
 }
 
+/// A noise-aware classifier of noisy samples `x0 + σ·n` into named classes, for classifier
+/// guidance: a `cnn-classifier` (with `scale_input`) trained with σ log-uniform on
+/// `sigma_min … sigma_max`.
+public struct NoisyLabelClassifierSection: Codable, Sendable, Hashable {
+    /// The network.
+    public var network: NetworkConfig
+    /// The name of each class.
+    public var labels: [String]
+    /// The σ range it was trained on.
+    public var sigmaMin: Double, sigmaMax: Double
+
+    /// A section; see the properties.
+    public init(network: NetworkConfig, labels: [String], sigmaMin: Double, sigmaMax: Double) {
+        self.network = network
+        self.labels = labels
+        self.sigmaMin = sigmaMin
+        self.sigmaMax = sigmaMax
+    }
+}
+
 /// How a checkpoint was trained, and how far.
 public struct TrainingRecord: Codable, Sendable, Equatable {
     /// The settings of the run.
     public var settings: TrainingSettings
     /// Steps done so far.
     public var denoiserSteps: Int, classifierSteps: Int, labelSteps: Int
+    /// Steps of the noise-aware label classifier done so far (nil where the run has none).
+    public var noisyLabelSteps: Int?
     /// Wall-clock seconds spent training (summed over resumed runs).
     public var seconds: Double
     /// Whether the file holds the optimiser state (`train.*` tensors) to resume from.
@@ -226,6 +252,11 @@ public struct TrainingSettings: Codable, Sendable, Hashable {
     public var classifierSteps: Int, classifierBatch: Int, classifierLearningRate: Double
     /// Label classifier (digits only; 0 steps elsewhere): steps, batch, learning rate.
     public var labelSteps: Int, labelBatch: Int, labelLearningRate: Double
+    /// Class-conditional denoisers: the probability that a training example's label is
+    /// replaced by ∅ (label dropout); nil for unconditional ones.
+    public var labelDropout: Double?
+    /// Noise-aware label classifier (digits-cond): steps, batch, learning rate; nil elsewhere.
+    public var noisyLabelSteps: Int?, noisyLabelBatch: Int?, noisyLabelLearningRate: Double?
 
     /// Settings; see the properties.
     public init(seed: UInt64, steps: Int, batch: Int, learningRate: Double, warmup: Int, finalLearningRate: Double,

@@ -36,15 +36,15 @@ public struct DigitFeatures: SampleClassifier {
 extension TrainedModel {
     /// What a comparison measures this model's samples against, from the config's `dataset`:
     /// fresh draws for the 2-D generators, the 10,000 held-out points of a tutorial set, and
-    /// the 297 held-out images for `digits` with their labels (drawn with replacement); nothing
-    /// for other data.
+    /// the 297 held-out images for `digits` and `digits-cond` with their labels (drawn with
+    /// replacement); nothing for other data.
     func referenceData() throws -> (any ReferenceData)? {
         guard let dataset = config.dataset, denoiser != nil else { return nil }
         if let kind = Toy2D(rawValue: dataset), denoiser?.sampleShape == kind.sampleShape { return kind }
         if let kind = Tutorial2D(rawValue: dataset), denoiser?.sampleShape == [2] {
             return FiniteReferenceData(try kind.load().heldOut)
         }
-        if dataset == "digits", denoiser?.sampleShape == [1, 8, 8] {
+        if TrainingData.digitsNames.contains(dataset), denoiser?.sampleShape == [1, 8, 8] {
             let heldOut = try DigitsData.load().heldOut
             return FiniteLabelledReferenceData(heldOut.images, labels: heldOut.labels, labelCount: 10)
         }

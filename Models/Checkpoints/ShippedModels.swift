@@ -3,7 +3,7 @@ import ScoreKitCore
 
 extension BuiltinModels {
     /// The trained models shipped as resources of this module, in the order `scorekit models` lists them.
-    public static let trainedNames = ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits"]
+    public static let trainedNames = ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits", "digits-cond"]
 
     /// The resource file of a shipped checkpoint; throws `MissingResourceError` when the
     /// resource bundle (or the file in it) is missing.
@@ -38,14 +38,18 @@ extension BuiltinModels {
     /// One line: networks, size, training settings.
     static func summary(_ config: ModelConfig, parameters: Int, bytes: Int) -> String {
         var parts: [String] = []
-        if let d = config.denoiser { parts.append("\(d.network.architecture)") }
+        if let d = config.denoiser {
+            parts.append(d.network.labelClasses.map { "\(d.network.architecture) (\($0) classes + ∅)" } ?? d.network.architecture)
+        }
         if let c = config.classifier { parts.append("\(c.network.architecture) (\(c.levels.count) σ levels)") }
         if let l = config.labelClassifier { parts.append("digit \(l.network.architecture)") }
+        if let n = config.noisyLabelClassifier { parts.append("noisy digit \(n.network.architecture)") }
         var line = parts.joined(separator: " + ") + String(format: "; %.0fk params, %d KB", Double(parameters) / 1000, bytes / 1024)
         if let t = config.training {
             let s = t.settings
             line += "; \(t.denoiserSteps) steps × \(s.batch), lr \(s.learningRate), EMA \(s.emaDecay), seed \(s.seed)"
             line += "; classifier \(t.classifierSteps) steps" + (t.labelSteps > 0 ? ", digit classifier \(t.labelSteps)" : "")
+                + ((t.noisyLabelSteps ?? 0) > 0 ? ", noisy digit classifier \(t.noisyLabelSteps!)" : "")
             line += String(format: "; trained in %.1f min", t.seconds / 60)
         }
         return line

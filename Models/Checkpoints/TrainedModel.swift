@@ -11,11 +11,16 @@ public struct TrainedModel: Sendable {
     public let noiseLevelEstimator: TrainedNoiseLevelEstimator?
     /// The classifier of clean samples (digits), if the file has one.
     public let labelClassifier: TrainedClassifier?
+    /// The noise-aware label classifier for classifier guidance, if the file has one.
+    public let noisyLabelClassifier: TrainedNoisyClassifier?
+    /// The denoiser as a `ConditionalDenoiser`, when it is class-conditional.
+    public var conditionalDenoiser: TrainedConditionalDenoiser? { denoiser.flatMap(TrainedConditionalDenoiser.init) }
 
     /// Tensor name prefixes of the sections.
     public enum Prefix {
-        /// `denoiser.`, `classifier.` and `label_classifier.`.
-        public static let denoiser = "denoiser.", classifier = "classifier.", labelClassifier = "label_classifier."
+        /// `denoiser.`, `classifier.`, `label_classifier.` and `noisy_label_classifier.`.
+        public static let denoiser = "denoiser.", classifier = "classifier.", labelClassifier = "label_classifier.",
+                          noisyLabelClassifier = "noisy_label_classifier."
     }
 
     /// Builds the networks a checkpoint's config describes and loads their weights, checking
@@ -56,13 +61,23 @@ public struct TrainedModel: Sendable {
             } else {
                 labelClassifier = nil
             }
+            noisyLabelClassifier = try config.noisyLabelClassifier.map { section in
+                guard let network = try section.network.classifierNetwork() as? CNNClassifierNetwork else {
+                    throw fail("noisy_label_classifier is '\(section.network.architecture)'; expected 'cnn-classifier'")
+                }
+                guard network.classes == section.labels.count else {
+                    throw fail("noisy label classifier has \(network.classes) classes for \(section.labels.count) labels")
+                }
+                return TrainedNoisyClassifier(network: network, weights: try Self.weights(checkpoint, Prefix.noisyLabelClassifier, network.layout),
+                                              sigmaRange: section.sigmaMin...section.sigmaMax)
+            }
         } catch let error as NetworkConfigError {
             throw fail("config: \(error)")
         }
-        guard denoiser != nil || noiseLevelEstimator != nil || labelClassifier != nil else {
-            throw fail("config describes no network (no denoiser, classifier or label_classifier section)")
+        guard denoiser != nil || noiseLevelEstimator != nil || labelClassifier != nil || noisyLabelClassifier != nil else {
+            throw fail("config describes no network (no denoiser, classifier, label_classifier or noisy_label_classifier section)")
         }
-        let known = [Prefix.denoiser, Prefix.classifier, Prefix.labelClassifier, TrainingState.prefix]
+        let known = [Prefix.denoiser, Prefix.classifier, Prefix.labelClassifier, Prefix.noisyLabelClassifier, TrainingState.prefix]
         if let stray = checkpoint.names.first(where: { name in !known.contains { name.hasPrefix($0) } }) {
             throw fail("tensor '\(stray)' belongs to no section (prefixes: \(known.joined(separator: ", ")))")
         }
@@ -84,7 +99,8 @@ public struct TrainedModel: Sendable {
         guard var denoiser else { throw ModelLoadError.malformed(name, reason: "the checkpoint holds no denoiser") }
         let reference = try referenceData()
         denoiser.dataDiameter = try reference.map { try Self.diameter(of: $0) }
-        var model = LoadedModel(name: name, denoiser: denoiser, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
+        let sampled: any Denoiser = TrainedConditionalDenoiser(denoiser) ?? denoiser
+        var model = LoadedModel(name: name, denoiser: sampled, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
         model.referenceData = reference
         model.featureExtractor = featureExtractor
         return model

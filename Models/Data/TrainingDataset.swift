@@ -18,13 +18,16 @@ public protocol TrainingDataset: Sendable {
 /// The training sets `scorekit train` knows.
 public enum TrainingData {
     /// The names `--data` takes.
-    public static let names = Toy2D.allCases.map(\.rawValue) + Tutorial2D.allCases.map(\.rawValue) + ["digits"]
+    public static let names = Toy2D.allCases.map(\.rawValue) + Tutorial2D.allCases.map(\.rawValue) + digitsNames
+    /// The digits sets: `digits` (unconditional) and `digits-cond` (the same images, for a
+    /// class-conditional model).
+    public static let digitsNames = ["digits", "digits-cond"]
 
     /// The data set `name`, or an error listing the valid names.
     public static func named(_ name: String) throws -> any TrainingDataset {
         if let kind = Toy2D(rawValue: name) { return Toy2DDataset(kind: kind) }
         if let kind = Tutorial2D(rawValue: name) { return Tutorial2DDataset(kind: kind, data: try kind.load()) }
-        if name == "digits" { return DigitsDataset(data: try DigitsData.load()) }
+        if digitsNames.contains(name) { return DigitsDataset(data: try DigitsData.load(), name: name) }
         throw TrainingError.unknownDataset(name, valid: names)
     }
 }
@@ -83,11 +86,13 @@ public struct DigitsDataset: TrainingDataset {
     public let labels: [Int]
     /// The images' root mean square (0.85).
     public let sigmaData: Double
-    public var name: String { "digits" }
+    /// `digits` or `digits-cond`.
+    public let name: String
     public var sampleShape: [Int] { [1, 8, 8] }
 
     /// The training part of `data`; σ_data is its root mean square, rounded to two decimals.
-    public init(data: DigitsData) {
+    public init(data: DigitsData, name: String = "digits") {
+        self.name = name
         (images, labels) = data.training
         let meanSquare = images.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(images.count)
         sigmaData = (meanSquare.squareRoot() * 100).rounded() / 100

@@ -3,8 +3,16 @@ import ScoreKitCore
 /// A denoiser network with an inference pass on packed weights and a workspace: what sampling
 /// runs. Networks without one fall back to `forward`.
 protocol InferenceDenoiserNetwork: DenoiserNetwork {
-    /// `F(x, c_noise)` for `labels.count` rows at `x` (`[N] + sampleShape`) into `out`.
-    func infer(_ x: UnsafePointer<Float>, labels: [Float], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>)
+    /// `F(x, c_noise | class)` for `labels.count` rows at `x` (`[N] + sampleShape`) into `out`;
+    /// `classes` (one per row, nil = ∅) is read by class-conditional networks only.
+    func infer(_ x: UnsafePointer<Float>, labels: [Float], classes: [Int?], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>)
+}
+
+extension InferenceDenoiserNetwork {
+    /// `F(x, c_noise)` with every class label ∅ (the unconditional estimate).
+    func infer(_ x: UnsafePointer<Float>, labels: [Float], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>) {
+        infer(x, labels: labels, classes: Array(repeating: nil, count: labels.count), pass, into: out)
+    }
 }
 
 /// A classifier network with an inference pass for its logits.
@@ -14,7 +22,7 @@ protocol InferenceClassifierNetwork: ClassifierNetwork {
 }
 
 extension MLPDenoiserNetwork: InferenceDenoiserNetwork {
-    func infer(_ x: UnsafePointer<Float>, labels: [Float], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>) {
+    func infer(_ x: UnsafePointer<Float>, labels: [Float], classes: [Int?], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>) {
         let rows = labels.count, d = config.sampleShape.reduce(1, *), width = d + embedding.features
         let input = pass.buffer(rows * width), features = pass.buffer(rows * embedding.features)
         embedding.write(labels, into: features)
@@ -38,10 +46,11 @@ extension SiLUStack {
 }
 
 extension UNetNetwork: InferenceDenoiserNetwork {
-    func infer(_ x: UnsafePointer<Float>, labels: [Float], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>) {
+    func infer(_ x: UnsafePointer<Float>, labels: [Float], classes: [Int?], _ pass: InferencePass, into out: UnsafeMutablePointer<Float>) {
         let n = labels.count, (cin, h, w) = (sampleShape[0], sampleShape[1], sampleShape[2]), pixels = h * w
         let (c0, c1) = (enc0.conv2.outChannels, mid.conv2.outChannels)
         let e = embed.infer(labels, pass)
+        labelEmbed?.add(classes, pass.w, to: e)
         let input = pass.buffer(n * pixels * cin)
         FeatureMaps.transpose(x, images: n, channels: cin, pixels: pixels, toChannelsFirst: false, into: input)
         let h0 = pass.conv(convIn, images: n, height: h, width: w, input)

@@ -112,4 +112,8 @@ public enum TrainingStream {
     public static let classifierNoise: UInt32 = 23
     /// The label classifier's minibatches.
     public static let labelMinibatch: UInt32 = 24
+    /// Label dropout of a class-conditional denoiser (which examples train the ∅ row).
+    public static let labelDropout: UInt32 = 25
+    /// The noise-aware label classifier's minibatches, noise levels and noise.
+    public static let noisyLabelMinibatch: UInt32 = 26, noisyLabelLevel: UInt32 = 27, noisyLabelNoise: UInt32 = 28
 }

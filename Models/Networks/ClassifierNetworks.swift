@@ -88,6 +88,7 @@ public struct CNNClassifierNetwork: ClassifierNetwork {
     public struct Tape {
         let convCaches: [Conv2d.Cache], preActivations: [Tensor], finalShape: [Int]
         let flat: Tensor, preHead: Tensor, features: Tensor
+        let input: Tensor, logScale: [Float]
     }
 
     /// The network a config describes (`channels`, `hidden`, `classes`, `scale_input`).
@@ -137,20 +138,32 @@ public struct CNNClassifierNetwork: ClassifierNetwork {
         let preHead = head.forward(flat, w)
         let features = ReLU.forward(preHead)
         let tape = Tape(convCaches: caches, preActivations: pre, finalShape: h.shape, flat: flat, preHead: preHead,
-                        features: features)
+                        features: features, input: x, logScale: logScale)
         return (output.forward(features, w), features, tape)
     }
 
     /// Adds the gradient with respect to the weights of a loss whose gradient with respect to
     /// the logits is `dLogits` into `g`.
     public func backward(_ dLogits: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) {
+        _ = backwardToInput(dLogits, tape, w, &g)
+    }
+
+    /// `backward`, also returning the gradient with respect to the input `x` (`[N, C, H, W]`),
+    /// through the input scaling when the network has it: what classifier guidance needs.
+    public func backwardToInput(_ dLogits: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let dF = output.backward(dLogits, input: tape.features, w, &g)
         var dFlat = head.backward(ReLU.backward(dF, input: tape.preHead), input: tape.flat, w, &g)
-        if scaleInput { dFlat = FeatureMaps.split(dFlat, first: dFlat.shape[1] - 1).0 }
+        var dLogScale: [Float] = []
+        if scaleInput {
+            let (maps, scale) = FeatureMaps.split(dFlat, first: dFlat.shape[1] - 1)
+            (dFlat, dLogScale) = (maps, scale.scalars)
+        }
         var dh = dFlat.reshaped(tape.finalShape)
         for i in convs.indices.reversed() {
             let dz = ReLU.backward(FeatureMaps.averagePoolBackward(dh), input: tape.preActivations[i])
             dh = convs[i].backward(dz, tape.convCaches[i], w, &g)
         }
+        let dInput = FeatureMaps.channelsFirst(dh)
+        return scaleInput ? InputScaling.backward(dInput, dLogScale: dLogScale, input: tape.input) : dInput
     }
 }

@@ -7,7 +7,7 @@ import ScoreKitCore
 /// | architecture | fields |
 /// |---|---|
 /// | `mlp-denoiser` | `hidden`, `depth`, `embedding_features`, `embedding_max_frequency` |
-/// | `unet` | `channels` (two levels), `groups`, `embedding_features`, `embedding_max_frequency`, `embedding_width` |
+/// | `unet` | `channels` (two levels), `groups`, `embedding_features`, `embedding_max_frequency`, `embedding_width`, optional `label_classes` |
 /// | `mlp-classifier` | `hidden`, `depth`, `classes`, `scale_input` |
 /// | `cnn-classifier` | `channels` (one per conv + pool), `hidden`, `classes`, `scale_input` |
 public struct NetworkConfig: Codable, Sendable, Hashable {
@@ -31,6 +31,9 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
     public var embeddingWidth: Int?
     /// Output classes of a classifier (the number of noise levels K, or 10 digits).
     public var classes: Int?
+    /// Class-conditional U-Net: the number of class labels K (a learned table of K + 1
+    /// embeddings, row K for ∅, is added to the noise embedding); nil for an unconditional one.
+    public var labelClasses: Int?
     /// Classifiers: divide the input by its root mean square r and give `log r` to the head, so
     /// one network sees inputs whose scale spans σ from 0.002 to 80.
     public var scaleInput: Bool?
@@ -39,7 +42,8 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
     public init(architecture: String, sampleShape: [Int], hidden: Int? = nil, depth: Int? = nil,
                 channels: [Int]? = nil, groups: Int? = nil, embeddingFeatures: Int? = nil,
                 embeddingMaxFrequency: Double? = nil, embeddingWidth: Int? = nil, classes: Int? = nil,
-                scaleInput: Bool? = nil) {
+                scaleInput: Bool? = nil, labelClasses: Int? = nil) {
+        self.labelClasses = labelClasses
         self.architecture = architecture
         self.sampleShape = sampleShape
         self.hidden = hidden
@@ -64,6 +68,8 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
     /// hostile checkpoint cannot make the reader build an enormous network before its tensors
     /// are checked: widths 2¹⁶, depth 64, 4 sample dimensions, 2²⁴ values per sample.
     public static let maxWidth = 1 << 16, maxDepth = 64, maxSampleRank = 4, maxSampleValues = 1 << 24
+    /// The most class labels a conditional network may have.
+    public static let maxLabelClasses = 1000
 
     /// Checks the sample shape and every size field against the limits (products with
     /// overflow checks).
@@ -86,6 +92,7 @@ public struct NetworkConfig: Codable, Sendable, Hashable {
             if let value, !(1...Self.maxWidth).contains(value) { throw bad(field, value) }
         }
         if let depth, !(1...Self.maxDepth).contains(depth) { throw bad("depth", depth) }
+        if let labelClasses, !(1...Self.maxLabelClasses).contains(labelClasses) { throw bad("label_classes", labelClasses) }
         if let channels, channels.count > Self.maxDepth || !channels.allSatisfy({ (1...Self.maxWidth).contains($0) }) {
             throw bad("channels", channels)
         }
@@ -162,6 +169,20 @@ public protocol DenoiserNetwork: Sendable {
     func forward(_ x: Tensor, labels: [Float], _ w: [Float]) -> (Tensor, Tape)
     /// Accumulates the parameter gradients into `g`; returns the gradient with respect to `x`.
     func backward(_ dy: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) -> Tensor
+    /// The number of class labels of a class-conditional network; nil for an unconditional one.
+    var labelClasses: Int? { get }
+    /// `F` for inputs `x`, noise labels `c_noise` and a class label per row (`nil`: ∅). An
+    /// unconditional network ignores the classes.
+    func forward(_ x: Tensor, labels: [Float], classes: [Int?], _ w: [Float]) -> (Tensor, Tape)
+}
+
+extension DenoiserNetwork {
+    /// Unconditional, unless the network says otherwise.
+    public var labelClasses: Int? { nil }
+    /// Unconditional networks ignore the classes.
+    public func forward(_ x: Tensor, labels: [Float], classes: [Int?], _ w: [Float]) -> (Tensor, Tape) {
+        forward(x, labels: labels, w)
+    }
 }
 
 extension DenoiserNetwork {
@@ -212,6 +233,28 @@ enum InputScaling {
             }
         }
         return (out, logs)
+    }
+
+    /// The gradient with respect to `x` of a loss with gradients `dy` on the scaled rows `x/r`
+    /// and `dLogScale` on `ln r`: with `n` values per row and `r² = mean(x²) + 10⁻¹²`,
+    /// `dx = dy/r + x·(dℓ − Σ_j dy_j·x_j/r)/(n·r²)`.
+    static func backward(_ dy: Tensor, dLogScale: [Float], input x: Tensor) -> Tensor {
+        let n = x.rowSize
+        var out = dy
+        for r in 0..<x.rows {
+            var s = 0.0, dot = 0.0
+            for j in 0..<n {
+                let v = Double(x.scalars[r * n + j])
+                s += v * v
+                dot += Double(dy.scalars[r * n + j]) * v
+            }
+            let rms = (s / Double(n) + 1e-12).squareRoot()
+            let c = (Double(dLogScale[r]) - dot / rms) / (Double(n) * rms * rms)
+            for j in 0..<n {
+                out.scalars[r * n + j] = Float(Double(dy.scalars[r * n + j]) / rms + Double(x.scalars[r * n + j]) * c)
+            }
+        }
+        return out
     }
 
     /// `1/r` and `ln r` for the root mean square `r` of `count` values (accumulated in Float64).

@@ -59,14 +59,29 @@ public struct TrainedDenoiser: Denoiser {
     /// The shape of one sample.
     public var sampleShape: [Int] { network.sampleShape }
 
+    /// The number of class labels of a class-conditional network (`label_classes`), else nil.
+    public var labelClasses: Int? { network.labelClasses }
+
+    /// The unconditional estimate (label ∅ for a class-conditional network).
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
-        precondition(x.rowShape == sampleShape && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
+        try denoise(x, sigma: sigma, classes: Array(repeating: nil, count: x.rows))
+    }
+
+    /// `D(x; σ | c)` for each row with its class label (nil: ∅). An unconditional network
+    /// ignores the labels; a conditional one throws for a label outside `0..<labelClasses`.
+    public func denoise(_ x: Tensor, sigma: [Double], classes: [Int?]) throws -> Tensor {
+        precondition(x.rowShape == sampleShape && sigma.count == x.rows && classes.count == x.rows,
+                     "denoise: shape \(x.shape) / \(sigma.count) σ's / \(classes.count) labels")
+        if let k = labelClasses, let bad = classes.first(where: { $0.map { !(0..<k).contains($0) } ?? false }) {
+            throw ConditioningError.labelOutOfRange(bad!, labelCount: k)
+        }
         let n = x.rowSize, chunk = network.preferredBatch
         let out = uninitializedFloats(x.count) { out in
             x.scalars.withUnsafeBufferPointer { px in
                 for start in stride(from: 0, to: x.rows, by: chunk) {
                     let rows = start..<min(start + chunk, x.rows)
-                    denoiseChunk(px.baseAddress! + start * n, sigma: Array(sigma[rows]), into: out.baseAddress! + start * n)
+                    denoiseChunk(px.baseAddress! + start * n, sigma: Array(sigma[rows]), classes: Array(classes[rows]),
+                                 into: out.baseAddress! + start * n)
                 }
             }
         }
@@ -74,7 +89,7 @@ public struct TrainedDenoiser: Denoiser {
     }
 
     /// `D(x; σ) = c_skip·x + c_out·F(c_in·x, c_noise)` for `sigma.count` rows.
-    private func denoiseChunk(_ x: UnsafePointer<Float>, sigma: [Double], into out: UnsafeMutablePointer<Float>) {
+    private func denoiseChunk(_ x: UnsafePointer<Float>, sigma: [Double], classes: [Int?], into out: UnsafeMutablePointer<Float>) {
         let p = preconditioning, rows = sigma.count, n = sampleShape.reduce(1, *)
         let labels = sigma.map { Float(p.cNoise($0)) }
         workspaces.withWorkspace { workspace in
@@ -86,10 +101,10 @@ public struct TrainedDenoiser: Denoiser {
                     for j in 0..<n { input[r * n + j] = x[r * n + j] * c }
                 }
                 if let net = network as? any InferenceDenoiserNetwork {
-                    net.infer(input, labels: labels, pass, into: f)
+                    net.infer(input, labels: labels, classes: classes, pass, into: f)
                 } else {
-                    let y = network(Tensor(shape: [rows] + sampleShape, scalars: Array(UnsafeBufferPointer(start: input, count: rows * n))),
-                                    labels: labels, weights)
+                    let y = network.forward(Tensor(shape: [rows] + sampleShape, scalars: Array(UnsafeBufferPointer(start: input, count: rows * n))),
+                                            labels: labels, classes: classes, weights).0
                     y.scalars.withUnsafeBufferPointer { f.update(from: $0.baseAddress!, count: rows * n) }
                 }
                 for r in 0..<rows {

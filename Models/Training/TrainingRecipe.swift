@@ -11,6 +11,8 @@ public struct TrainingRecipe: Sendable {
     public var classifier: ClassifierSection
     /// The classifier of clean samples (digits only).
     public var labelClassifier: LabelClassifierSection?
+    /// The noise-aware label classifier for classifier guidance (digits-cond only).
+    public var noisyLabelClassifier: NoisyLabelClassifierSection?
     /// Steps, batch sizes, learning rates, EMA and the seed.
     public var settings: TrainingSettings
 
@@ -20,8 +22,33 @@ public struct TrainingRecipe: Sendable {
     /// The recipe for `dataset` (one of `TrainingData.names`) with seed `seed`.
     public static func named(_ dataset: String, seed: UInt64 = 0) throws -> TrainingRecipe {
         let data = try TrainingData.named(dataset)
-        return data.sampleShape == [2] ? toy2D(data, seed: seed) : digits(data, seed: seed)
+        if data.sampleShape == [2] { return toy2D(data, seed: seed) }
+        return dataset == "digits-cond" ? digitsConditional(data, seed: seed) : digits(data, seed: seed)
     }
+
+    /// Class-conditional digits: the digits U-Net with a label table (`label_classes: 10`),
+    /// trained like digits with label dropout 0.1, the same two classifiers, and a noise-aware
+    /// label classifier (the noise-level classifier's CNN with 10 classes) for classifier
+    /// guidance, trained on σ log-uniform over the denoiser's σ range.
+    static func digitsConditional(_ data: any TrainingDataset, seed: UInt64) -> TrainingRecipe {
+        var recipe = digits(data, seed: seed)
+        recipe.denoiser.network.labelClasses = 10
+        let noisy = NetworkConfig(architecture: "cnn-classifier", sampleShape: data.sampleShape, hidden: 64,
+                                  channels: [16, 32, 64], classes: 10, scaleInput: true)
+        recipe.noisyLabelClassifier = NoisyLabelClassifierSection(network: noisy, labels: (0...9).map(String.init),
+                                                                  sigmaMin: 0.002, sigmaMax: 80)
+        recipe.settings.steps = conditionalSteps.denoiser
+        recipe.settings.classifierSteps = conditionalSteps.classifiers
+        recipe.settings.labelSteps = conditionalSteps.classifiers
+        recipe.settings.labelDropout = 0.1
+        recipe.settings.noisyLabelSteps = conditionalSteps.classifiers
+        recipe.settings.noisyLabelBatch = 128
+        recipe.settings.noisyLabelLearningRate = 1e-3
+        return recipe
+    }
+
+    /// digits-cond's step counts (fewer than digits': it was trained on a shared machine).
+    static let conditionalSteps = (denoiser: 10_000, classifiers: 2000)
 
     /// 2-D toys: an MLP denoiser and an MLP noise-level classifier. The training σ's are
     /// log-normal about σ_data·e^{−1.2}: the standardised sets (σ_data = 1) train at EDM's

@@ -58,12 +58,15 @@ public enum TrainingSteps {
         settings s: TrainingSettings, step t: Int
     ) -> Double {
         let b = s.batch
-        let x0 = data.batch(size: b, step: t, seed: s.seed, stream: TrainingStream.minibatch).x
+        let (x0, labels) = data.batch(size: b, step: t, seed: s.seed, stream: TrainingStream.minibatch)
         let streams = RandomStreams(seed: s.seed)
+        let classes = net.labelClasses == nil ? Array(repeating: nil, count: b)
+            : droppedLabels(labels, p: s.labelDropout ?? 0, seed: s.seed, first: t * b)
         let sigma = (0..<b).map { exp(s.pMean + s.pStd * streams.normals(stream: TrainingStream.noiseLevel, sample: t * b + $0, block: 0)[0]) }
         let n = normals(rows: b, shape: data.sampleShape, first: t * b, seed: s.seed, stream: TrainingStream.noise)
         let x = Tensor.combination([(1, x0), (.perRow(sigma), n)])
-        let (f, tape) = net.forward(x.scalingRows(by: sigma.map(p.cIn)), labels: sigma.map { Float(p.cNoise($0)) }, state.weights)
+        let (f, tape) = net.forward(x.scalingRows(by: sigma.map(p.cIn)), labels: sigma.map { Float(p.cNoise($0)) },
+                                    classes: classes, state.weights)
         let target = Tensor.combination([(.perRow(sigma.map { 1 / p.cOut($0) }), x0),
                                          (.perRow(sigma.map { -p.cSkip($0) / p.cOut($0) }), x)])
         var diff = f - target
@@ -89,6 +92,34 @@ public enum TrainingSteps {
         let z = normals(rows: b, shape: data.sampleShape, first: t * b, seed: s.seed, stream: TrainingStream.classifierNoise)
         let x = Tensor.combination([(1, x0), (.perRow(k.map(levels.sigma)), z)])
         return classifierStep(net, &state, x: x, labels: k, lr: s.classifierLearningRate, steps: s.classifierSteps, settings: s, step: t)
+    }
+
+    /// Label dropout (classifier-free guidance's training, Ho & Salimans 2022): each example's
+    /// label is replaced by ∅ (nil) with probability `p`, drawn per example from its own stream.
+    static func droppedLabels(_ labels: [Int], p: Double, seed: UInt64, first: Int) -> [Int?] {
+        let streams = RandomStreams(seed: seed)
+        return labels.enumerated().map { i, label in
+            streams.uniforms(stream: TrainingStream.labelDropout, sample: first + i, block: 0)[0] < p ? nil : label
+        }
+    }
+
+    /// Noise-aware label classifier training (for classifier guidance): σ log-uniform on
+    /// `sigmaRange`, `x = x0 + σ·n`, cross-entropy on the label. Returns the loss.
+    public static func noisyLabelClassifier<Network: ClassifierNetwork>(
+        _ net: Network, _ state: inout PhaseState, data: any TrainingDataset, sigmaRange: ClosedRange<Double>,
+        settings s: TrainingSettings, step t: Int
+    ) -> Double {
+        let b = s.noisyLabelBatch ?? s.labelBatch
+        let (x0, labels) = data.batch(size: b, step: t, seed: s.seed, stream: TrainingStream.noisyLabelMinibatch)
+        let streams = RandomStreams(seed: s.seed)
+        let (low, high) = (log(sigmaRange.lowerBound), log(sigmaRange.upperBound))
+        let sigma = (0..<b).map { i in
+            exp(low + (high - low) * streams.uniforms(stream: TrainingStream.noisyLabelLevel, sample: t * b + i, block: 0)[0])
+        }
+        let z = normals(rows: b, shape: data.sampleShape, first: t * b, seed: s.seed, stream: TrainingStream.noisyLabelNoise)
+        let x = Tensor.combination([(1, x0), (.perRow(sigma), z)])
+        return classifierStep(net, &state, x: x, labels: labels, lr: s.noisyLabelLearningRate ?? s.labelLearningRate,
+                              steps: s.noisyLabelSteps ?? 0, settings: s, step: t)
     }
 
     /// Label classifier training on clean samples shifted by up to one pixel each way

@@ -11,7 +11,8 @@ struct TrainCommand: ParsableCommand {
             The checkpoint (safetensors, config JSON in __metadata__) is rewritten atomically every \
             --checkpoint-every seconds and at the end, with the optimiser state, so a killed run \
             continues with --resume FILE. Training is deterministic for a seed. digits also trains \
-            the digit classifier. Use the file with `scorekit sample --model FILE`.
+            the digit classifier; digits-cond (class-conditional, label dropout 0.1) trains it and a \
+            noise-aware label classifier for classifier guidance. Use the file with `scorekit sample --model FILE`.
             """)
 
     @Option(help: "The data set: \(TrainingData.names.joined(separator: ", ")).")
@@ -25,6 +26,10 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("label-steps"), parsing: .unconditional, help: "Digit classifier steps (digits only).")
     var labelSteps: Int?
+
+    @Option(name: .customLong("noisy-label-steps"), parsing: .unconditional,
+            help: "Noise-aware label classifier steps (digits-cond only).")
+    var noisyLabelSteps: Int?
 
     @Option(parsing: .unconditional, help: "The training seed: 0…2⁶⁴−1.", transform: SeedArgument.parse)
     var seed: UInt64 = 0
@@ -54,7 +59,8 @@ struct TrainCommand: ParsableCommand {
         let url = URL(fileURLWithPath: path)
         guard url.pathExtension.lowercased() == "safetensors" else { throw CLIError("--out \(path): a checkpoint is a .safetensors file") }
         try AtomicFile.checkWritable(url)
-        for (name, value) in [("--steps", steps), ("--classifier-steps", classifierSteps), ("--label-steps", labelSteps)] {
+        for (name, value) in [("--steps", steps), ("--classifier-steps", classifierSteps), ("--label-steps", labelSteps),
+                              ("--noisy-label-steps", noisyLabelSteps)] {
             if let value, value < 1 {
                 throw CLIError("\(name) must be at least 1, got \(value): a network trained for no steps is left at its random start")
             }
@@ -80,10 +86,14 @@ struct TrainCommand: ParsableCommand {
         if labelSteps != nil, run.config.labelClassifier == nil {
             throw CLIError("--label-steps applies only to data sets with a label classifier (digits); \(run.data.name) has none")
         }
+        if noisyLabelSteps != nil, run.config.noisyLabelClassifier == nil {
+            throw CLIError("--noisy-label-steps applies only to data sets with a noise-aware label classifier (digits-cond); \(run.data.name) has none")
+        }
         let record = run.config.training!
         for (name, value, done, part) in [("--steps", steps, record.denoiserSteps, "denoiser"),
                                           ("--classifier-steps", classifierSteps, record.classifierSteps, "classifier"),
-                                          ("--label-steps", labelSteps, record.labelSteps, "label-classifier")] {
+                                          ("--label-steps", labelSteps, record.labelSteps, "label-classifier"),
+                                          ("--noisy-label-steps", noisyLabelSteps, record.noisyLabelSteps ?? 0, "noisy-label-classifier")] {
             if let value, value < done {
                 throw CLIError("\(name) \(value) is below the \(done) \(part) steps \(resume ?? "the checkpoint") has done; give more to train further")
             }
@@ -91,6 +101,7 @@ struct TrainCommand: ParsableCommand {
         if let steps { run.settings.steps = steps }
         if let classifierSteps { run.settings.classifierSteps = classifierSteps }
         if let labelSteps { run.settings.labelSteps = labelSteps }
+        if let noisyLabelSteps { run.settings.noisyLabelSteps = noisyLabelSteps }
         if let resume, run.isFinished, !(weightsOnly || half), URL(fileURLWithPath: resume).standardizedFileURL == url.standardizedFileURL {
             throw CLIError("--resume \(resume) has finished all \(run.stepsDone) of its steps; nothing to train: "
                            + "raise --steps or --classifier-steps (or write a --half/--weights-only copy to another --out)")
@@ -122,7 +133,8 @@ struct TrainCommand: ParsableCommand {
         bar.finish()
         let record = run.config.training!
         print("trained \(run.data.name): \(record.denoiserSteps) denoiser, \(record.classifierSteps) classifier"
-              + (record.labelSteps > 0 ? ", \(record.labelSteps) label-classifier" : "") + " steps")
+              + (record.labelSteps > 0 ? ", \(record.labelSteps) label-classifier" : "")
+              + ((record.noisyLabelSteps ?? 0) > 0 ? ", \(record.noisyLabelSteps!) noisy-label-classifier" : "") + " steps")
         print(String(format: "losses      %@", smoothed.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", ")))
         print(String(format: "time        %.1f s this run, %.1f s in total", Date().timeIntervalSince(start), record.seconds))
         print("checkpoint  \(url.path)" + (half ? " (float16 weights only)" : weightsOnly ? " (weights only)" : " (resumable)"))

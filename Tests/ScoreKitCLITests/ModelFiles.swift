@@ -4,7 +4,7 @@ import Foundation
 /// mixture specs.
 enum ModelFiles {
     /// The checkpoints shipped in Models/Resources.
-    static let shippedNames = ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits"]
+    static let shippedNames = ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits", "digits-cond"]
 
     /// The bytes of shipped checkpoint `name`.
     static func shipped(_ name: String) throws -> Data {

@@ -79,7 +79,7 @@ struct SampleCommandTests {
 @Suite("scorekit bad input")
 struct BadInputTests {
     static let cases: [([String], String)] = [
-        (["--model", "nope"], "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, scurve, circles, digits) and no such file"),
+        (["--model", "nope"], "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, scurve, circles, digits, digits-cond) and no such file"),
         (["--sampler", "nope"], "unknown sampler 'nope'; valid samplers: "),
         (["--sampler", "ddim:foo=1"], "sampler 'ddim' has no key 'foo'; valid keys: steps, eta, spacing, betas, beta_start, beta_end, T"),
         (["--sampler", "ddim:eta=2"], "sampler 'ddim': eta=2 is invalid; expected a number in 0…1"),

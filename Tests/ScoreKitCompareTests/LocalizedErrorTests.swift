@@ -58,6 +58,7 @@ struct LocalizedErrorTests {
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
         MetricError.labelCount(3, 4),
         NoiseScheduleError(text: "karras:foo=1", reason: "karras has no key 'foo'; valid keys: sigma_min, sigma_max, rho"),
+        ConditioningError.labelOutOfRange(11, labelCount: 10),
     ]
 
     /// Errors whose `description` names a flag of the tool, with the API sentence expected.

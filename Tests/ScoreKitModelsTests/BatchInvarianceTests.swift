@@ -11,8 +11,8 @@ import Testing
 struct BatchInvarianceTests {
     /// Every network ScoreKit ships or tests against PyTorch.
     static func models() throws -> [(String, TrainedModel)] {
-        let shipped = try ["moons", "digits"].map { ($0, try BuiltinModels.trainedModel($0)) }
-        let fixtures = try ["mlp", "conv"].map { ("torch-\($0)", try TorchParityTests.load($0).0) }
+        let shipped = try ["moons", "digits", "digits-cond"].map { ($0, try BuiltinModels.trainedModel($0)) }
+        let fixtures = try ["mlp", "conv", "cond"].map { ("torch-\($0)", try TorchParityTests.load($0).0) }
         return shipped + fixtures
     }
 

@@ -49,4 +49,28 @@ struct TorchParityTests {
         #expect(Self.maxError(model.labelClassifier!.logits(io["x0"]!), io["label_logits"]!) < 1e-4)
         #expect(Self.maxError(out.features, io["label_features"]!) < 1e-4)
     }
+
+    @Test func conditionalDenoiserMatchesPyTorch() throws {
+        let (model, io) = try Self.load("cond")
+        let x = io["x"]!, sigma = io["sigma"]!.scalars.map(Double.init)
+        let labels = io["labels"]!.scalars.map { $0 < 0 ? nil : Int($0) }
+        #expect(labels.contains(nil) && labels.contains { $0 != nil })
+        let conditional = try #require(model.conditionalDenoiser)
+        let error = Self.maxError(try conditional.denoise(x, sigma: sigma, labels: labels), io["denoised_conditional"]!)
+        let unconditional = Self.maxError(try conditional.denoise(x, sigma: sigma), io["denoised"]!)
+        print("cond denoiser: largest difference from PyTorch \(error) (labels), \(unconditional) (∅)")
+        #expect(error < 1e-4 && unconditional < 1e-4)
+    }
+
+    @Test func noisyLabelClassifierMatchesPyTorch() throws {
+        let (model, io) = try Self.load("cond")
+        let classifier = try #require(model.noisyLabelClassifier)
+        let labels = io["labels"]!.scalars.map { max(0, Int($0)) }
+        let x = io["x"]!, sigma = io["sigma"]!.scalars.map(Double.init)
+        let (values, gradient) = try classifier.logProbability(of: labels, at: x, sigma: sigma)
+        let valueError = Self.maxError(Tensor(shape: [values.count], scalars: values.map(Float.init)), io["noisy_log_p"]!)
+        let gradientError = Self.maxError(gradient, io["noisy_gradient"]!)
+        print("cond noisy classifier: largest difference from PyTorch \(valueError) (log p), \(gradientError) (gradient)")
+        #expect(valueError < 1e-4 && gradientError < 1e-4)
+    }
 }

@@ -94,7 +94,7 @@ struct TrainingTests {
     }
 
     @Test func unknownDataSetListsTheValidOnes() {
-        #expect(throws: TrainingError.unknownDataset("mnist", valid: ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits"])) {
+        #expect(throws: TrainingError.unknownDataset("mnist", valid: ["moons", "swissroll", "checkerboard", "scurve", "circles", "digits", "digits-cond"])) {
             try TrainingRecipe.named("mnist")
         }
     }

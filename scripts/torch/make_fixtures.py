@@ -3,10 +3,12 @@
 For each architecture, a checkpoint with small random weights saved by PyTorch
 (<name>.safetensors) and the reference outputs of the PyTorch forward passes on fixed inputs
 (<name>-io.safetensors): the Swift test loads the same checkpoint, runs the same inputs, and
-must agree to 1e-4. Also a moons model trained briefly in PyTorch (moons-torch.safetensors),
-which the Swift tests sample.
+must agree to 1e-4. "cond" is a class-conditional U-Net with a noise-aware label classifier,
+run on fixed labels including none (-1, the table's last row). Also a moons model trained
+briefly in PyTorch (moons-torch.safetensors), which the Swift tests sample.
 
-Usage (from the repository root): python3 scripts/torch/make_fixtures.py
+Usage (from the repository root): python3 scripts/torch/make_fixtures.py [NAME ...]
+(NAME: mlp, conv, cond, moons-torch; default all)
 """
 import subprocess
 import sys
@@ -42,7 +44,18 @@ CONFIGS = {
                                          "hidden": 12, "classes": 10, "scale_input": False},
                              "labels": [str(d) for d in range(10)]},
     },
+    "cond": {
+        "format": "scorekit-model", "version": 1, "dataset": "fixture",
+        "denoiser": {"network": {"architecture": "unet", "sample_shape": [1, 8, 8], "channels": [8, 16], "groups": 4,
+                                 "embedding_features": 8, "embedding_max_frequency": 16.0, "embedding_width": 16,
+                                 "label_classes": 10},
+                     "preconditioning": "edm", "sigma_data": 0.85, "sigma_min": 0.002, "sigma_max": 80.0},
+        "noisy_label_classifier": {"network": {"architecture": "cnn-classifier", "sample_shape": [1, 8, 8],
+                                               "channels": [4, 8, 8], "hidden": 12, "classes": 10, "scale_input": True},
+                                   "labels": [str(d) for d in range(10)], "sigma_min": 0.002, "sigma_max": 80.0},
+    },
 }
+LABELS = [3, -1, 0, 9, -1, 7]
 
 
 def randomise(module, gen):
@@ -57,7 +70,10 @@ def randomise(module, gen):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    wanted = set(sys.argv[1:]) or set(CONFIGS) | {"moons-torch"}
     for name, config in CONFIGS.items():
+        if name not in wanted:
+            continue
         gen = torch.Generator().manual_seed(1234)
         nets = build(config)
         for module in nets.values():
@@ -69,8 +85,21 @@ def main():
         io = {"x": x, "sigma": sigma}
         with torch.no_grad():
             io["denoised"] = nets["denoiser"](x, sigma)
-            io["classifier_logits"] = nets["classifier"](x)
-            io["classifier_features"] = nets["classifier"].features(x)
+            if "classifier" in nets:
+                io["classifier_logits"] = nets["classifier"](x)
+                io["classifier_features"] = nets["classifier"].features(x)
+            if "noisy_label_classifier" in nets:
+                labels = torch.tensor(LABELS)
+                io["labels"] = labels.float()
+                io["denoised_conditional"] = nets["denoiser"](x, sigma, labels)
+                classifier = nets["noisy_label_classifier"]
+                with torch.enable_grad():
+                    xg = x.clone().requires_grad_(True)
+                    log_p = torch.log_softmax(classifier(xg).double(), dim=1)
+                    chosen = log_p[torch.arange(6), labels.clamp(min=0)]
+                    (gradient,) = torch.autograd.grad(chosen.sum(), xg)
+                io["noisy_log_p"] = chosen.detach().float()
+                io["noisy_gradient"] = gradient
             if "label_classifier" in nets:
                 io["label_logits"] = nets["label_classifier"](x0)
                 io["label_features"] = nets["label_classifier"].features(x0)
@@ -79,6 +108,8 @@ def main():
         save_file({k: v.contiguous() for k, v in io.items()}, str(OUT / f"{name}-io.safetensors"),
                   metadata={"made_by": "scripts/torch/make_fixtures.py", "torch": torch.__version__})
         print(f"wrote {name}.safetensors and {name}-io.safetensors")
+    if "moons-torch" not in wanted:
+        return
     # A small moons model trained in PyTorch, to be sampled by ScoreKit.
     subprocess.run([sys.executable, str(HERE / "train.py"), "--data", "moons", "--steps", "4000", "--classifier-steps", "500",
                     "--hidden", "64", "--seed", "7", "--out", str(OUT / "moons-torch.safetensors")], check=True)

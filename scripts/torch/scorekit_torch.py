@@ -79,7 +79,10 @@ class ResidualBlock(nn.Module):
 
 
 class UNet(nn.Module):
-    """One down and one up level with a concatenation skip (see Models/Networks/UNetNetwork.swift)."""
+    """One down and one up level with a concatenation skip (see Models/Networks/UNetNetwork.swift).
+
+    With "label_classes": K in the config it is class-conditional: label_embed, a table of K + 1
+    rows (row K = no condition), adds the label's row to the activated noise embedding."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -97,9 +100,19 @@ class UNet(nn.Module):
         self.conv_out = nn.Conv2d(c0, cin, 3, padding=1)
         nn.init.zeros_(self.conv_out.weight)
         nn.init.zeros_(self.conv_out.bias)
+        self.label_classes = cfg.get("label_classes")
+        if self.label_classes is not None:
+            self.label_embed = nn.Embedding(self.label_classes + 1, width)
+            nn.init.zeros_(self.label_embed.weight)
 
-    def forward(self, x, c_noise):
+    def forward(self, x, c_noise, labels=None):
+        """labels: class per row (an integer tensor, -1 for none) or None (none for every row)."""
         e = F.silu(self.embed[1](F.silu(self.embed[0](self.fourier(c_noise)))))
+        if self.label_classes is not None:
+            if labels is None:
+                labels = torch.full((x.shape[0],), -1, dtype=torch.long)
+            rows = torch.where(labels < 0, torch.full_like(labels, self.label_classes), labels)
+            e = e + self.label_embed(rows)
         s = self.enc0(self.conv_in(x), e)
         h = self.mid(self.enc1(F.avg_pool2d(s, 2), e), e)
         h = self.dec0(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), s], dim=1), e)
@@ -188,19 +201,22 @@ class EDMDenoiser(nn.Module):
         c_in = 1 / (sigma ** 2 + sd2).sqrt()
         return c_skip, c_out, c_in, sigma.log() / 4
 
-    def forward(self, x, sigma):
+    def forward(self, x, sigma, labels=None):
+        """D(x; sigma | labels) for a class-conditional U-Net (labels: -1 = none), else D(x; sigma)."""
         c_skip, c_out, c_in, c_noise = self.coefficients(sigma)
         shape = (-1,) + (1,) * (x.dim() - 1)
-        f = self.net((x * c_in.float().view(shape)), c_noise.float())
+        args = (labels,) if labels is not None else ()
+        f = self.net((x * c_in.float().view(shape)), c_noise.float(), *args)
         return c_skip.float().view(shape) * x + c_out.float().view(shape) * f
 
 
 def build(config):
-    """The modules a config describes: {"denoiser": EDMDenoiser, "classifier": ..., "label_classifier": ...}."""
+    """The modules a config describes: {"denoiser": EDMDenoiser, "classifier": ..., "label_classifier": ...,
+    "noisy_label_classifier": ...}."""
     nets = {}
     if config.get("denoiser"):
         nets["denoiser"] = EDMDenoiser(config["denoiser"])
-    for key in ("classifier", "label_classifier"):
+    for key in ("classifier", "label_classifier", "noisy_label_classifier"):
         if config.get(key):
             net = config[key]["network"]
             nets[key] = CLASSIFIERS[net["architecture"]](net)

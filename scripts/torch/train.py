@@ -9,6 +9,11 @@ the result is a model of the same family, not the same bits. Sample it with Scor
     scorekit sample --model moons.safetensors --sampler heun --nfe 39 --out moons.png
 
 Bigger networks: --hidden/--depth (MLP) or --channels (U-Net) change the config the file carries.
+
+--data digits-cond trains the class-conditional U-Net ("label_classes": 10) with label dropout
+(each label replaced by none, the table's last row, with probability 0.1), the noise-level
+classifier, and the noise-aware label classifier for classifier guidance (the same CNN with 10
+classes, cross-entropy on x0 + sigma n with sigma log-uniform on 0.002 ... 80).
 """
 import argparse
 import copy
@@ -24,6 +29,7 @@ from scorekit_torch import build, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS = {"sigma_min": 0.002, "sigma_max": 80.0, "count": 100}
+LABEL_DROPOUT = 0.1
 
 
 def toy(kind, n, rng):
@@ -93,16 +99,25 @@ def recipe(data, args):
                "classes": LEVELS["count"], "scale_input": True}
         settings = dict(steps=12000, batch=128, learning_rate=1e-3, warmup=500, classifier_steps=3000,
                         classifier_batch=128)
+        if args.data == "digits-cond":
+            den["label_classes"] = 10
+            settings.update(label_dropout=LABEL_DROPOUT, noisy_label_steps=3000, noisy_label_batch=128,
+                            noisy_label_learning_rate=1e-3)
     settings.update(seed=args.seed, final_learning_rate=0.05, ema_decay=0.999, gradient_clip=1.0, p_mean=-1.2,
                     p_std=1.2, classifier_learning_rate=1e-3, label_steps=0, label_batch=128, label_learning_rate=1e-3)
     if args.steps is not None:
         settings["steps"] = args.steps
     if args.classifier_steps is not None:
         settings["classifier_steps"] = args.classifier_steps
+        if "noisy_label_steps" in settings:
+            settings["noisy_label_steps"] = args.classifier_steps
     config = {"format": "scorekit-model", "version": 1, "dataset": args.data,
               "denoiser": {"network": den, "preconditioning": "edm", "sigma_data": data.sigma_data,
                            "sigma_min": 0.002, "sigma_max": 80.0},
               "classifier": {"network": cls, "levels": LEVELS}}
+    if args.data == "digits-cond":
+        config["noisy_label_classifier"] = {"network": dict(cls, classes=10), "labels": [str(d) for d in range(10)],
+                                            "sigma_min": 0.002, "sigma_max": 80.0}
     return config, settings
 
 
@@ -135,7 +150,7 @@ def optimise(module, loss_fn, steps, peak, warmup, s, log):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, choices=["moons", "swissroll", "checkerboard", "digits"])
+    p.add_argument("--data", required=True, choices=["moons", "swissroll", "checkerboard", "digits", "digits-cond"])
     p.add_argument("--steps", type=int)
     p.add_argument("--classifier-steps", type=int)
     p.add_argument("--seed", type=int, default=0)
@@ -147,21 +162,28 @@ def main():
     args = p.parse_args()
 
     torch.manual_seed(args.seed)
-    data = DigitsData(args.seed) if args.data == "digits" else ToyData(args.data, args.seed)
+    data = DigitsData(args.seed) if args.data.startswith("digits") else ToyData(args.data, args.seed)
+    conditional = args.data == "digits-cond"
     config, s = recipe(data, args)
     nets = build(config)
     dev = args.device
     den, cls = nets["denoiser"].to(dev), nets["classifier"].to(dev)
+    nets_noisy = nets.get("noisy_label_classifier")
     start = time.time()
 
     def denoiser_loss():
-        x0 = data.batch(s["batch"])[0].to(dev)
+        x0, labels = data.batch(s["batch"])
+        x0 = x0.to(dev)
+        args_ = ()
+        if conditional:   # label dropout: -1 (none) with probability LABEL_DROPOUT
+            drop = torch.rand(len(labels), generator=data.gen) < LABEL_DROPOUT
+            args_ = (torch.where(drop, torch.full_like(labels, -1), labels).to(dev),)
         sigma = (s["p_mean"] + s["p_std"] * torch.randn(len(x0), device=dev, dtype=torch.float64)).exp()
         c_skip, c_out, c_in, c_noise = den.coefficients(sigma)
         shape = (-1,) + (1,) * (x0.dim() - 1)
         x = x0 + sigma.float().view(shape) * torch.randn_like(x0)
         target = (x0 - c_skip.float().view(shape) * x) / c_out.float().view(shape)
-        return F.mse_loss(den.net(x * c_in.float().view(shape), c_noise.float()), target)
+        return F.mse_loss(den.net(x * c_in.float().view(shape), c_noise.float(), *args_), target)
 
     grid = torch.tensor([LEVELS["sigma_min"] * (LEVELS["sigma_max"] / LEVELS["sigma_min"]) ** (1 - k / LEVELS["count"])
                          for k in range(LEVELS["count"])], dtype=torch.float32, device=dev)
@@ -172,6 +194,14 @@ def main():
         x = x0 + grid[k].view((-1,) + (1,) * (x0.dim() - 1)) * torch.randn_like(x0)
         return F.cross_entropy(cls(x), k)
 
+    def noisy_label_loss():
+        x0, labels = data.batch(s["noisy_label_batch"])
+        x0 = x0.to(dev)
+        low, high = math.log(0.002), math.log(80.0)
+        sigma = (low + (high - low) * torch.rand(len(x0), device=dev)).exp()
+        x = x0 + sigma.view((-1,) + (1,) * (x0.dim() - 1)) * torch.randn_like(x0)
+        return F.cross_entropy(noisy(x), labels.to(dev))
+
     log = lambda m: print(f"[{time.time() - start:7.1f}s] {m}", flush=True)
     ema_den = optimise(den.net, denoiser_loss, s["steps"], s["learning_rate"], s["warmup"], s, lambda m: log("denoiser " + m))
     ema_cls = optimise(cls, classifier_loss, s["classifier_steps"], s["classifier_learning_rate"],
@@ -180,6 +210,12 @@ def main():
     nets = {"denoiser": den.cpu(), "classifier": ema_cls.cpu()}
     config["training"] = {"settings": s, "denoiser_steps": s["steps"], "classifier_steps": s["classifier_steps"],
                           "label_steps": 0, "seconds": time.time() - start, "resumable": False}
+    if conditional:
+        noisy = nets_noisy.to(dev)
+        nets["noisy_label_classifier"] = optimise(noisy, noisy_label_loss, s["noisy_label_steps"], s["noisy_label_learning_rate"],
+                                                  min(200, s["noisy_label_steps"] // 10 + 1), s,
+                                                  lambda m: log("noisy label classifier " + m)).cpu()
+        config["training"].update(noisy_label_steps=s["noisy_label_steps"], seconds=time.time() - start)
     save_checkpoint(args.out, config, nets)
     log(f"wrote {args.out}")
 

@@ -1,0 +1,52 @@
+import ScoreKitCore
+
+/// A class-conditional trained denoiser (a U-Net with `label_classes`, trained with label
+/// dropout) behind `ConditionalDenoiser`: one network gives `D(x; σ | c)` for each label and,
+/// with the ∅ row of its label table, the unconditional `D(x; σ)`.
+public struct TrainedConditionalDenoiser: ConditionalDenoiser {
+    /// The denoiser; its network has `labelClasses`.
+    public let base: TrainedDenoiser
+
+    /// Wraps `base`; nil when its network is unconditional.
+    public init?(_ base: TrainedDenoiser) {
+        guard base.labelClasses != nil else { return nil }
+        self.base = base
+    }
+
+    /// The network's `label_classes`.
+    public var labelCount: Int { base.labelClasses! }
+    /// The shape of one sample.
+    public var sampleShape: [Int] { base.sampleShape }
+    /// The σ range it was trained for.
+    public var sigmaRange: ClosedRange<Double> { base.sigmaRange }
+    /// The data diameter, when known.
+    public var dataDiameter: Double? { base.dataDiameter }
+    /// The data's resolution, when known.
+    public var dataResolution: Double? { base.dataResolution }
+
+    /// `D(x; σ | c)` per row; nil labels use the ∅ row. Throws `ConditioningError` for a label
+    /// outside `0..<labelCount`.
+    public func denoise(_ x: Tensor, sigma: [Double], labels: [Int?]) throws -> Tensor {
+        try base.denoise(x, sigma: sigma, classes: labels)
+    }
+}
+
+extension TrainedConditionalDenoiser: DifferentiableDenoiser {
+    /// The unconditional estimate's vector–Jacobian products (what likelihoods use).
+    public func denoise(_ x: Tensor, sigma: [Double], pullingBack cotangents: [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
+        try base.denoise(x, sigma: sigma, pullingBack: cotangents)
+    }
+}
+
+/// A class label a conditional model does not have.
+public enum ConditioningError: Error, Equatable, CustomStringConvertible {
+    /// The label is outside `0..<labelCount`.
+    case labelOutOfRange(Int, labelCount: Int)
+
+    /// The message.
+    public var description: String {
+        switch self {
+        case let .labelOutOfRange(label, count): "class label \(label) is outside 0…\(count - 1)"
+        }
+    }
+}
