@@ -17,6 +17,12 @@ public struct LoadedModel: Sendable {
     /// A feature space for the Fréchet distance (and, for a `SampleClassifier`, confidence):
     /// for digits, the shipped digit classifier's penultimate layer.
     public var featureExtractor: (any FeatureExtractor)? = nil
+    /// A noise-aware classifier of the model's class labels, for classifier guidance (an exact
+    /// mixture's `ExactMixtureClassifier`; a trained one beside a conditional network), if any.
+    public var noisyClassifier: (any NoisyClassifier)? = nil
+
+    /// The number of class labels the denoiser takes, or nil for an unconditional model.
+    public var labelCount: Int? { (denoiser as? any ConditionalDenoiser)?.labelCount }
 
     /// A loaded model.
     public init(name: String, denoiser: any Denoiser, noiseLevelEstimator: (any NoiseLevelEstimator)?,
@@ -31,6 +37,7 @@ public struct LoadedModel: Sendable {
     public init(name: String, mixture: GaussianMixture) {
         self.init(name: name, denoiser: mixture, noiseLevelEstimator: mixture.noiseLevelPosterior(), mixture: mixture)
         referenceData = mixture
+        noisyClassifier = mixture.exactClassifier
     }
 }
 

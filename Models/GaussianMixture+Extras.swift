@@ -10,11 +10,12 @@ extension GaussianMixture {
     }
 
     /// The keys of the JSON form.
-    static let jsonKeys = ["kind", "weights", "means", "stds", "shape"]
+    static let jsonKeys = ["kind", "weights", "means", "stds", "shape", "classes"]
 
     /// A mixture from its JSON form,
     /// `{"kind":"gaussian-mixture","weights":[…],"means":[[…],…],"stds":[[…],…]}` (`stds` per
-    /// dimension; an optional `"shape"` gives the sample shape), with errors that say what is
+    /// dimension; an optional `"shape"` gives the sample shape, an optional `"classes"` each
+    /// component's class label, by default its index), with errors that say what is
     /// wrong and where. Parsed by `JSONReader`: a million components take well under a second.
     public init(json data: Data) throws {
         func invalid(_ reason: String) -> GaussianMixtureError { .invalid(reason) }
@@ -28,7 +29,7 @@ extension GaussianMixture {
         if let unknown = pairs.first(where: { !Self.jsonKeys.contains($0.key) }) {
             throw invalid("unknown key '\(unknown.key.prefix(60))' (expected \(Self.jsonKeys.joined(separator: ", ")))")
         }
-        for key in Self.jsonKeys.dropLast() where root[key] == nil {
+        for key in Self.jsonKeys.prefix(4) where root[key] == nil {
             throw invalid("missing key '\(key)' (need kind, weights, means, stds)")
         }
         guard case let .string(kind)? = root["kind"] else { throw invalid("wrong type at 'kind': expected a string, found \(root["kind"]!.kind)") }
@@ -37,7 +38,8 @@ extension GaussianMixture {
         let means = try Self.rows(root["means"]!, at: "means")
         let stds = try Self.rows(root["stds"]!, at: "stds")
         let shape = try root["shape"].map { try Self.integers($0, at: "shape") }
-        try self.init(weights: weights, means: means, stds: stds, sampleShape: shape)
+        let classes = try root["classes"].map { try Self.integers($0, at: "classes") }
+        try self.init(weights: weights, means: means, stds: stds, sampleShape: shape, classes: classes)
     }
 
     private static func numbers(_ value: JSONValue, at path: String) throws -> [Double] {
@@ -71,12 +73,13 @@ extension GaussianMixture {
     /// The JSON form of this mixture.
     public func jsonData() throws -> Data {
         struct Form: Encodable {
-            var kind: String, weights: [Double], means: [[Double]], stds: [[Double]], shape: [Int]?
+            var kind: String, weights: [Double], means: [[Double]], stds: [[Double]], shape: [Int]?, classes: [Int]?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(Form(kind: "gaussian-mixture", weights: weights, means: means, stds: stds,
-                                       shape: sampleShape == [dimension] ? nil : sampleShape))
+                                       shape: sampleShape == [dimension] ? nil : sampleShape,
+                                       classes: classes == Array(0..<componentCount) ? nil : classes))
     }
 }
 

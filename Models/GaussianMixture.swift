@@ -27,11 +27,17 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     /// The σ range samplers use when none is given (`defaultSigmaRange`), from the mixture's
     /// scale; the mixture itself is exact at every σ > 0.
     public let sigmaRange: ClosedRange<Double>
+    /// The class of each component, `0..<labelCount` (by default component k is class k): a
+    /// label selects the group of components of its class (see `GaussianMixture+Conditional`).
+    public let classes: [Int]
 
-    /// A mixture; weights are normalised. Throws when the parts do not fit together or a
-    /// number lies outside `Limits`.
-    public init(weights: [Double], means: [[Double]], stds: [[Double]], sampleShape: [Int]? = nil) throws {
+    /// A mixture; weights are normalised. `classes` gives each component's class label (nil:
+    /// component k is class k; every class in `0..<max + 1` must have a component). Throws when
+    /// the parts do not fit together or a number lies outside `Limits`.
+    public init(weights: [Double], means: [[Double]], stds: [[Double]], sampleShape: [Int]? = nil,
+                classes: [Int]? = nil) throws {
         let shape = try Self.validate(weights: weights, means: means, stds: stds, sampleShape: sampleShape)
+        self.classes = try Self.validate(classes: classes, componentCount: weights.count)
         let largest = weights.max()!
         let scaled = weights.map { $0 / largest }                    // no overflow in the sum
         let total = scaled.reduce(0, +)
@@ -48,6 +54,7 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
     /// Equal when weights, means and standard deviations are.
     public static func == (a: GaussianMixture, b: GaussianMixture) -> Bool {
         a.weights == b.weights && a.means == b.means && a.stds == b.stds && a.sampleShape == b.sampleShape
+            && a.classes == b.classes
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -55,12 +62,19 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
         hasher.combine(means)
         hasher.combine(stds)
         hasher.combine(sampleShape)
+        hasher.combine(classes)
     }
 
     /// The number of components.
     public var componentCount: Int { weights.count }
 
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
+        posteriorMeans(x, sigma: sigma, labels: nil)
+    }
+
+    /// `E[x0 | x]` for each row, within the components of the row's class when `labels` gives
+    /// one (the closed-form conditional denoiser), else over all components.
+    func posteriorMeans(_ x: Tensor, sigma: [Double], labels: [Int?]?) -> Tensor {
         precondition(x.rowSize == dimension && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
         let d = dimension
         var out = [Float](repeating: 0, count: x.count)
@@ -70,6 +84,7 @@ public struct GaussianMixture: Denoiser, Sendable, Hashable {
             for r in rows {
                 for j in 0..<d { row[j] = Double(x.scalars[r * d + j]) }
                 tables.terms(row, level, into: &terms)
+                if let label = labels?[r] { keepClass(label, in: &terms) }
                 tables.posteriorMean(row, terms, level, scratch: &scratch, into: &mean)
                 for j in 0..<d { out[r * d + j] = Float(mean[j]) }
             }

@@ -28,6 +28,12 @@ struct ChainState {
     var x: Tensor
     var sigma: [Double]
     let noise: any NoiseSource
+    /// The chains' indices, and each chain's class label while it runs (nil: unconditional):
+    /// the label of the sample the chain is making — in round r, sample r·C + chain; during
+    /// start-up, its round-0 sample (the sample whose index is the chain's). Keyed by sample
+    /// index, so the same whichever batch runs the chain.
+    let ids: [Int]
+    var labels: [Int?]
 }
 
 extension DLG {
@@ -39,13 +45,16 @@ extension DLG {
         let chainNoise = try noise.derived(stream: RandomStreamID.chain, sampleIndices: ids)
         let start = SamplingContext(samplerName: context.samplerName + " (initialisation)", sampleIndices: ids)
         start.shouldStop = context.shouldStop
+        let labels = context.sampleLabels.map { $0.labels(ofSamples: ids) }
+        start.labels = labels
         var x = try initializer.sample(model, from: try chainNoise.normal(rows: nil, shape: model.sampleShape),
                                        noise: try noise.derived(stream: RandomStreamID.auxiliary, sampleIndices: ids),
                                        context: start)
         context.absorbShared(start, label: "initialisation")
         x = Tensor.combination([(1.0, x), (.all(initNoise), try chainNoise.normal(like: x))])
         let everyChain = [Int?](repeating: nil, count: ids.count)
-        var chain = ChainState(x: x, sigma: [], noise: chainNoise)
+        var chain = ChainState(x: x, sigma: [], noise: chainNoise, ids: ids,
+                               labels: labels ?? Array(repeating: nil, count: ids.count))
         chain.sigma = try gibbsStep(chain.x, chainNoise, estimator, attributedTo: everyChain, context, shared: "initialisation")
         for step in 0..<(2 * burnIn) {
             try context.beginStep(step, of: 2 * burnIn, sigma: median(chain.sigma))
@@ -61,6 +70,9 @@ extension DLG {
                   _ model: any Denoiser, _ estimator: any NoiseLevelEstimator,
                   _ context: SamplingContext) throws -> (x: Tensor, sigma: [Double]) {
         var best = (x: chain.x, sigma: chain.sigma)
+        if let sampleLabels = context.sampleLabels {
+            chain.labels = sampleLabels.labels(ofSamples: chain.ids.map { round * chains + $0 })
+        }
         for step in 0..<skipCount {
             try context.beginStep(round * skipCount + step, of: rounds * skipCount, sigma: median(chain.sigma))
             try langevinGibbsStep(&chain, eta: eta, attributedTo: rows, model, estimator, context, shared: "other batches' chain steps")
@@ -78,10 +90,11 @@ extension DLG {
                            _ context: SamplingContext, shared label: String) throws {
         context.part = "chain"
         defer { context.part = nil }
-        let denoised = try evaluate(chain.x, chain.sigma, attributedTo: rows, context, shared: label) {
-            try context.denoise(model, $0, sigma: $1, rows: $2)
-        } sharedCall: {
-            try context.denoiseShared(model, $0, sigma: $1, label: label)
+        let labels = chain.labels
+        let denoised = try evaluate(chain.x, chain.sigma, attributedTo: rows, context, shared: label) { x, sigma, rows, chains in
+            try context.denoise(model, x, sigma: sigma, rows: rows, labels: chains.map { labels[$0] })
+        } sharedCall: { x, sigma, chains in
+            try context.denoiseShared(model, x, sigma: sigma, label: label, labels: chains.map { labels[$0] })
         }
         let score = NoiseConversion.score(x: chain.x, denoised: denoised, sigma: chain.sigma)
         chain.x = Tensor.combination([(1.0, chain.x), (.all(eta / 2), score),
@@ -93,9 +106,9 @@ extension DLG {
     /// The next noise level of each chain: argmax of p(k | x), or a draw from it.
     func gibbsStep(_ x: Tensor, _ noise: any NoiseSource, _ estimator: any NoiseLevelEstimator,
                    attributedTo rows: [Int?], _ context: SamplingContext, shared label: String) throws -> [Double] {
-        let logp = try evaluate(x, [], attributedTo: rows, context, shared: label) { x, _, rows in
+        let logp = try evaluate(x, [], attributedTo: rows, context, shared: label) { x, _, rows, _ in
             try context.estimateNoiseLevel(estimator, x, rows: rows)
-        } sharedCall: { x, _ in
+        } sharedCall: { x, _, _ in
             try context.estimateNoiseLevelShared(estimator, x, label: label)
         }
         let uniforms = sigmaUpdate == .sample ? try noise.uniform(rows: nil) : []
@@ -118,13 +131,13 @@ extension DLG {
     /// puts the results back in chain order.
     private func evaluate(_ x: Tensor, _ sigma: [Double], attributedTo rows: [Int?], _ context: SamplingContext,
                           shared label: String,
-                          call: (Tensor, [Double], [Int]) throws -> Tensor,
-                          sharedCall: (Tensor, [Double]) throws -> Tensor) throws -> Tensor {
+                          call: (Tensor, [Double], [Int], [Int]) throws -> Tensor,
+                          sharedCall: (Tensor, [Double], [Int]) throws -> Tensor) throws -> Tensor {
         let mine = rows.indices.filter { rows[$0] != nil }, others = rows.indices.filter { rows[$0] == nil }
         let pick = { (ids: [Int]) in sigma.isEmpty ? [] : ids.map { sigma[$0] } }
         var parts: [([Int], Tensor)] = []
-        if !mine.isEmpty { parts.append((mine, try call(x.gatherRows(mine), pick(mine), mine.map { rows[$0]! }))) }
-        if !others.isEmpty { parts.append((others, try sharedCall(x.gatherRows(others), pick(others)))) }
+        if !mine.isEmpty { parts.append((mine, try call(x.gatherRows(mine), pick(mine), mine.map { rows[$0]! }, mine))) }
+        if !others.isEmpty { parts.append((others, try sharedCall(x.gatherRows(others), pick(others), others))) }
         var out = Tensor(zeros: [x.rows] + parts[0].1.rowShape)
         for (ids, values) in parts { out.scatterRows(ids, from: values) }
         return out

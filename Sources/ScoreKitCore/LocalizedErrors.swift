@@ -22,6 +22,8 @@ extension JSONProblem: DescribedError {}
 extension ReplayNoiseError: DescribedError {}
 extension BLASConfigurationError: DescribedError {}
 extension SamplingError: DescribedError {}
+extension LabelError: DescribedError {}
+extension GuidanceError: DescribedError {}
 extension ShardMergeError: DescribedError {}
 
 extension ShardError: LocalizedError {

@@ -24,6 +24,16 @@ public final class SamplingContext {
     public let sampleIndices: [Int]
     /// Denoiser calls made for each batch row so far.
     public private(set) var nfe: [Int]
+    /// Network rows those calls cost for each batch row: a call costs a row its model's
+    /// `ConditionalDenoiser.networkRows(sigma:label:)` (1 for a plain denoiser; 2 where
+    /// classifier-free guidance runs both branches).
+    public private(set) var networkRows: [Int]
+    /// Each batch row's class label (nil: ∅), passed to a `ConditionalDenoiser` at every
+    /// call; nil: every row unconditional.
+    public var labels: [Int?]?
+    /// The run's labels by sample index (what `labels` was taken from), for samplers whose
+    /// work for a row serves other samples too (DLG's chains).
+    public var sampleLabels: SampleLabels?
     /// Noise-level estimator (classifier) calls for each batch row so far.
     public private(set) var classifierCalls: [Int]
     /// Denoiser calls per batch row broken down by the part of the algorithm that made them
@@ -66,6 +76,7 @@ public final class SamplingContext {
         self.sampleIndices = sampleIndices
         self.budget = budget
         self.nfe = Array(repeating: 0, count: sampleIndices.count)
+        self.networkRows = nfe
         self.classifierCalls = Array(repeating: 0, count: sampleIndices.count)
         self.stoppedAt = Array(repeating: nil, count: sampleIndices.count)
     }
@@ -108,9 +119,12 @@ public final class SamplingContext {
     }
 
     /// `model.denoise(x, sigma)`, counted: one call for each row in `rows` (all rows when nil;
-    /// `x` then holds exactly the listed rows). Throws when a row would exceed the budget or
-    /// the model returns NaN or infinity.
-    public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: [Double], rows: [Int]? = nil) throws -> Tensor {
+    /// `x` then holds exactly the listed rows), and the network rows each costs. A
+    /// `ConditionalDenoiser` gets the rows' labels — `labels` (one per row of `x`) when given,
+    /// for states that are not the batch's own (DLG's chains). Throws when a row would exceed
+    /// the budget or the model returns NaN or infinity.
+    public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: [Double], rows: [Int]? = nil,
+                        labels given: [Int?]? = nil) throws -> Tensor {
         guard sigma.count == x.rows else { throw SamplingError.invalidInput("\(samplerName): denoise got \(sigma.count) σ's for \(x.rows) rows") }
         let rows = rows ?? Array(0..<self.rows)
         guard rows.count == x.rows, rows.allSatisfy({ (0..<self.rows).contains($0) }) else {
@@ -127,14 +141,33 @@ public final class SamplingContext {
             for r in rows { counts[r] += 1 }
             nfeByPart[part] = counts
         }
-        return try checked(model.denoise(x, sigma: sigma), sigma: sigma)
+        let rowLabels = given ?? rows.map { labels?[$0] ?? nil }
+        guard rowLabels.count == x.rows else { throw SamplingError.invalidInput("\(samplerName): denoise got \(rowLabels.count) labels for \(x.rows) rows") }
+        for (k, r) in rows.enumerated() { networkRows[r] += Self.networkRows(model, sigma: sigma[k], label: rowLabels[k]) }
+        return try checked(Self.evaluate(model, x, sigma: sigma, labels: rowLabels), sigma: sigma)
     }
 
     /// `model.denoise(x, sigma)` counted as shared work under `label` (not charged to any
-    /// sample's NFE or budget), for computation that serves the whole batch.
-    public func denoiseShared(_ model: any Denoiser, _ x: Tensor, sigma: [Double], label: String) throws -> Tensor {
+    /// sample's NFE or budget), for computation that serves the whole batch; with `labels` (one
+    /// per row of `x`), a `ConditionalDenoiser` gets them.
+    public func denoiseShared(_ model: any Denoiser, _ x: Tensor, sigma: [Double], label: String,
+                              labels: [Int?]? = nil) throws -> Tensor {
         sharedNFE[label, default: 0] += x.rows
-        return try checked(model.denoise(x, sigma: sigma), sigma: sigma)
+        return try checked(Self.evaluate(model, x, sigma: sigma, labels: labels ?? []), sigma: sigma)
+    }
+
+    /// The network rows one call costs one row: `networkRows(sigma:label:)` of a conditional
+    /// model, 1 for a plain one.
+    static func networkRows(_ model: any Denoiser, sigma: Double, label: Int?) -> Int {
+        (model as? any ConditionalDenoiser)?.networkRows(sigma: sigma, label: label) ?? 1
+    }
+
+    /// The model's estimate: conditional when it is a `ConditionalDenoiser` and a row has a label.
+    private static func evaluate(_ model: any Denoiser, _ x: Tensor, sigma: [Double], labels: [Int?]) throws -> Tensor {
+        if let conditional = model as? any ConditionalDenoiser, labels.contains(where: { $0 != nil }) {
+            return try conditional.denoise(x, sigma: sigma, labels: labels)
+        }
+        return try model.denoise(x, sigma: sigma)
     }
 
     /// A uniform-σ convenience: every row at the same `sigma`.
@@ -161,6 +194,8 @@ public final class SamplingContext {
         let used = rows.map { nfe[$0] }.max() ?? 0
         let sub = SamplingContext(samplerName: samplerName, sampleIndices: rows.map { sampleIndices[$0] },
                                   budget: budget.map { $0 - used - reserve })
+        sub.labels = labels.map { all in rows.map { all[$0] } }
+        sub.sampleLabels = sampleLabels
         sub.onProgress = onProgress
         sub.shouldStop = shouldStop
         return sub
@@ -171,6 +206,7 @@ public final class SamplingContext {
     public func absorb(_ sub: SamplingContext, rows: [Int], part: String?) throws {
         for (k, r) in rows.enumerated() {
             nfe[r] += sub.nfe[k]
+            networkRows[r] += sub.networkRows[k]
             classifierCalls[r] += sub.classifierCalls[k]
             if let sigma = sub.stoppedAt[k] { stoppedAt[r] = sigma }
             if let budget, nfe[r] > budget { throw SamplingError.budgetExceeded(sampler: samplerName, budget: budget) }

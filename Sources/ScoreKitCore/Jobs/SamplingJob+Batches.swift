@@ -4,7 +4,7 @@ import Foundation
 struct BatchOutcome {
     let positions: [Int]
     let samples: Tensor
-    let nfe: [Int], classifier: [Int]
+    let nfe: [Int], networkRows: [Int], classifier: [Int]
     let byPart: [String: [Int]]
     let shared: [String: Int], sharedClassifier: [String: Int]
     let diagnostics: [String: [Double]]
@@ -66,6 +66,8 @@ extension SamplingJob {
             ?? PhiloxNoise(seed: seed, stream: RandomStreamID.initialNoise, sampleIndices: indices).normal(rows: nil, shape: shape)
         let context = SamplingContext(samplerName: sampler.name, sampleIndices: indices, budget: budget)
         context.noiseLevelEstimator = noiseLevelEstimator
+        context.labels = labels?.labels(ofSamples: indices)
+        context.sampleLabels = labels
         context.onProgress = onProgress
         context.shouldStop = { stop.isRaised }
         let noise = PhiloxNoise(seed: seed, stream: RandomStreamID.samplerNoise, sampleIndices: indices)
@@ -73,7 +75,8 @@ extension SamplingJob {
         guard x.shape == z.shape else {
             throw SamplingError.invalidInput("\(sampler.name) returned shape \(x.shape) for input \(z.shape)")
         }
-        return BatchOutcome(positions: positions, samples: x, nfe: context.nfe, classifier: context.classifierCalls,
+        return BatchOutcome(positions: positions, samples: x, nfe: context.nfe, networkRows: context.networkRows,
+                            classifier: context.classifierCalls,
                             byPart: context.nfeByPart, shared: context.sharedNFE,
                             sharedClassifier: context.sharedClassifierCalls, diagnostics: context.diagnostics,
                             stoppedAt: context.stoppedAt)

@@ -33,11 +33,15 @@ public struct SamplingJob: Sendable {
     public var noiseLevelEstimator: (any NoiseLevelEstimator)?
     /// Worker threads (≥ 1); by default every active core (`ActiveCores.count`).
     public var threads: Int
+    /// The class label of each sample, keyed by sample index, for a `ConditionalDenoiser`
+    /// model; nil: unconditional. Checked against the model before any work.
+    public var labels: SampleLabels?
 
     /// A job; see the properties.
     public init(sampler: any Sampler, model: any Denoiser, count: Int, seed: UInt64 = 0,
                 batchSize: Int = 10_000, initialNoise: Tensor? = nil, budget: Int? = nil, firstIndex: Int = 0,
-                noiseLevelEstimator: (any NoiseLevelEstimator)? = nil, threads: Int = ActiveCores.count) {
+                noiseLevelEstimator: (any NoiseLevelEstimator)? = nil, threads: Int = ActiveCores.count,
+                labels: SampleLabels? = nil) {
         self.sampler = sampler
         self.model = model
         self.count = count
@@ -48,6 +52,7 @@ public struct SamplingJob: Sendable {
         self.firstIndex = firstIndex
         self.noiseLevelEstimator = noiseLevelEstimator
         self.threads = threads
+        self.labels = labels
     }
 
     /// Progress of a whole job, across all workers.
@@ -96,7 +101,7 @@ public struct SamplingJob: Sendable {
         var tally = SamplingSummary.Tally()
         let seconds = try execute(progress: progress, stopRequest: stopRequest) { batch in
             try sink.receive(batch.samples, at: batch.positions)
-            tally.add(nfe: batch.nfe, classifier: batch.classifier, byPart: batch.byPart, diagnostics: batch.diagnostics,
+            tally.add(nfe: batch.nfe, networkRows: batch.networkRows, classifier: batch.classifier, byPart: batch.byPart, diagnostics: batch.diagnostics,
                       stoppedAt: batch.stoppedAt)
             for (k, v) in batch.shared { tally.sharedNFE[k, default: 0] += v }
             for (k, v) in batch.sharedClassifier { tally.sharedClassifierCalls[k, default: 0] += v }
@@ -117,6 +122,7 @@ public struct SamplingJob: Sendable {
                     "initial noise has shape \(z.shape); expected \([count] + shape) (count × sample shape)")
             }
         }
+        try labels?.check(for: model, samples: firstIndex..<(firstIndex + count))
         return shape
     }
 }
@@ -133,7 +139,7 @@ public protocol SampleSink: AnyObject {
 /// `run()`'s collector: every batch's rows put back at their positions.
 private struct Collected {
     var samples: Tensor
-    var nfe: [Int], classifier: [Int]
+    var nfe: [Int], networkRows: [Int], classifier: [Int]
     var byPart: [String: [Int]] = [:], diagnostics: [String: [Double]] = [:]
     var stoppedAt: [Double?]
     var shared: [String: Int] = [:], sharedClassifier: [String: Int] = [:]
@@ -141,6 +147,7 @@ private struct Collected {
     init(count: Int, shape: [Int]) {
         samples = Tensor(zeros: [count] + shape)
         nfe = Array(repeating: 0, count: count)
+        networkRows = nfe
         classifier = nfe
         stoppedAt = Array(repeating: nil, count: count)
     }
@@ -150,6 +157,7 @@ private struct Collected {
         samples.scatterRows(b.positions, from: b.samples)
         for (r, p) in b.positions.enumerated() {
             nfe[p] = b.nfe[r]
+            networkRows[p] = b.networkRows[r]
             classifier[p] = b.classifier[r]
             stoppedAt[p] = b.stoppedAt[r]
         }
@@ -168,7 +176,7 @@ private struct Collected {
     }
 
     func result(seconds: Double) -> SamplingResult {
-        SamplingResult(samples: samples, nfe: nfe, classifierCalls: classifier, nfeByPart: byPart, sharedNFE: shared,
+        SamplingResult(samples: samples, nfe: nfe, networkRows: networkRows, classifierCalls: classifier, nfeByPart: byPart, sharedNFE: shared,
                        sharedClassifierCalls: sharedClassifier, diagnostics: diagnostics, stoppedAt: stoppedAt,
                        seconds: seconds)
     }

@@ -4,6 +4,9 @@ public struct SamplingResult: Sendable {
     public let samples: Tensor
     /// Denoiser calls each sample used.
     public let nfe: [Int]
+    /// Network rows those calls cost each sample (equal to `nfe` unless a wrapper such as
+    /// classifier-free guidance evaluates more than one row per call).
+    public let networkRows: [Int]
     /// Noise-level estimator calls each sample used.
     public let classifierCalls: [Int]
     /// Per-sample denoiser calls by part of the algorithm (empty for one-phase samplers; a
@@ -27,7 +30,7 @@ public struct SamplingResult: Sendable {
     /// The same figures as a `SamplingSummary` (what `run(into:)` returns).
     public var summary: SamplingSummary {
         var tally = SamplingSummary.Tally()
-        tally.add(nfe: nfe, classifier: classifierCalls, byPart: nfeByPart, diagnostics: diagnostics, stoppedAt: stoppedAt)
+        tally.add(nfe: nfe, networkRows: networkRows, classifier: classifierCalls, byPart: nfeByPart, diagnostics: diagnostics, stoppedAt: stoppedAt)
         tally.sharedNFE = sharedNFE
         tally.sharedClassifierCalls = sharedClassifierCalls
         return tally.summary(count: nfe.count, seconds: seconds)
@@ -41,6 +44,8 @@ public struct SamplingSummary: Sendable {
     public let count: Int
     /// Denoiser calls per sample.
     public let nfe: CountSummary
+    /// Network rows per sample those calls cost (see `SamplingResult.networkRows`).
+    public let networkRows: CountSummary
     /// Noise-level estimator calls per sample.
     public let classifierCalls: CountSummary
     /// Denoiser calls per sample by part of the algorithm.
@@ -62,16 +67,17 @@ public struct SamplingSummary: Sendable {
 
     /// Adds up batches' figures.
     struct Tally {
-        var nfe = CountTally(), classifier = CountTally()
+        var nfe = CountTally(), networkRows = CountTally(), classifier = CountTally()
         var byPart: [String: CountTally] = [:]
         var sharedNFE: [String: Int] = [:], sharedClassifierCalls: [String: Int] = [:]
         var diagnostics: [String: ValueTally] = [:]
         var earlyStops = EarlyStopSummary([])
 
-        mutating func add(nfe: [Int], classifier: [Int], byPart: [String: [Int]], diagnostics: [String: [Double]],
+        mutating func add(nfe: [Int], networkRows: [Int], classifier: [Int], byPart: [String: [Int]], diagnostics: [String: [Double]],
                           stoppedAt: [Double?]) {
             earlyStops = earlyStops.adding(EarlyStopSummary(stoppedAt))
             self.nfe.add(nfe)
+            self.networkRows.add(networkRows)
             self.classifier.add(classifier)
             for (part, counts) in byPart { self.byPart[part, default: CountTally()].add(counts) }
             for (name, values) in diagnostics { self.diagnostics[name, default: ValueTally()].add(values) }
@@ -80,7 +86,8 @@ public struct SamplingSummary: Sendable {
         func summary(count: Int, seconds: Double) -> SamplingSummary {
             // A part a batch never reached counts 0 for that batch's samples.
             let parts = byPart.mapValues { $0.padded(toCount: count).summary }
-            return SamplingSummary(count: count, nfe: nfe.summary, classifierCalls: classifier.summary, nfeByPart: parts,
+            return SamplingSummary(count: count, nfe: nfe.summary, networkRows: networkRows.summary,
+                                   classifierCalls: classifier.summary, nfeByPart: parts,
                                    sharedNFE: sharedNFE, sharedClassifierCalls: sharedClassifierCalls,
                                    diagnostics: diagnostics.mapValues(\.summary), earlyStops: earlyStops, seconds: seconds)
         }
