@@ -33,6 +33,9 @@ public struct SamplingJob: Sendable {
     public var noiseLevelEstimator: (any NoiseLevelEstimator)?
     /// Worker threads (≥ 1); by default every active core (`ActiveCores.count`).
     public var threads: Int
+    /// Inpainting or SDEdit over given data (one row per sample), or nil to sample from noise.
+    /// Sample i's bits still depend only on (seed, i, its data row).
+    public var edit: SamplingEdit? = nil
 
     /// A job; see the properties.
     public init(sampler: any Sampler, model: any Denoiser, count: Int, seed: UInt64 = 0,
@@ -117,6 +120,7 @@ public struct SamplingJob: Sendable {
                     "initial noise has shape \(z.shape); expected \([count] + shape) (count × sample shape)")
             }
         }
+        try validateEdit()
         return shape
     }
 }
