@@ -279,6 +279,9 @@ public struct DLGRun: SamplingRun {
     }
 
     public var plannedSteps: Int? { inner.map { $0.plannedSteps.map { $0 + 1 } } ?? 1 }
+    /// False: the integrator's counts live in a shared sub-context folded in once, when it
+    /// finishes, so a copy redoing its last step would count it twice.
+    public static var canRedoSteps: Bool { false }
 
     public mutating func step() throws -> SamplingStep {
         let i = stepsTaken

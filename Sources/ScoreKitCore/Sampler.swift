@@ -64,6 +64,15 @@ public protocol SamplingRun {
     var isFinished: Bool { get }
     /// Takes the next step and says what it did.
     mutating func step() throws -> SamplingStep
+    /// Whether a copy of the run taken before a step can redo that step (RePaint): true for a
+    /// value type whose state is all in its stored values (the default for structs); false
+    /// where state lives in a shared object.
+    static var canRedoSteps: Bool { get }
+}
+
+extension SamplingRun {
+    /// True for value types, false for classes.
+    public static var canRedoSteps: Bool { !(Self.self is AnyClass) }
 }
 
 /// What one step of a run did.

@@ -71,7 +71,7 @@ extension SamplingJob {
         context.onProgress = onProgress
         context.shouldStop = { stop.isRaised }
         let noise = PhiloxNoise(seed: seed, stream: RandomStreamID.samplerNoise, sampleIndices: indices)
-        let x = try sampler.sample(model, from: z, noise: noise, context: context)
+        let x = try draw(z, positions: positions, noise: noise, context: context)
         guard x.shape == z.shape else {
             throw SamplingError.invalidInput("\(sampler.name) returned shape \(x.shape) for input \(z.shape)")
         }

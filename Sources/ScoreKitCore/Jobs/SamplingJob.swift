@@ -36,6 +36,9 @@ public struct SamplingJob: Sendable {
     /// The class label of each sample, keyed by sample index, for a `ConditionalDenoiser`
     /// model; nil: unconditional. Checked against the model before any work.
     public var labels: SampleLabels?
+    /// Inpainting or SDEdit over given data (one row per sample), or nil to sample from noise.
+    /// Sample i's bits still depend only on (seed, i, its data row).
+    public var edit: SamplingEdit? = nil
 
     /// A job; see the properties.
     public init(sampler: any Sampler, model: any Denoiser, count: Int, seed: UInt64 = 0,
@@ -123,6 +126,7 @@ public struct SamplingJob: Sendable {
             }
         }
         try labels?.check(for: model, samples: firstIndex..<(firstIndex + count))
+        try validateEdit()
         return shape
     }
 }
