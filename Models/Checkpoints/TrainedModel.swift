@@ -94,7 +94,8 @@ public struct TrainedModel: Sendable {
     }
 
     /// The model as `LoadedModel` for samplers (needs a denoiser), with the reference data and
-    /// feature space comparisons use (`ReferenceSets.swift`).
+    /// feature space comparisons use (`ReferenceSets.swift`) and the noise-aware label
+    /// classifier classifier guidance uses.
     public func loaded(name: String) throws -> LoadedModel {
         guard var denoiser else { throw ModelLoadError.malformed(name, reason: "the checkpoint holds no denoiser") }
         let reference = try referenceData()
@@ -103,6 +104,7 @@ public struct TrainedModel: Sendable {
         var model = LoadedModel(name: name, denoiser: sampled, noiseLevelEstimator: noiseLevelEstimator, mixture: nil)
         model.referenceData = reference
         model.featureExtractor = featureExtractor
+        model.noisyClassifier = noisyLabelClassifier
         return model
     }
 
