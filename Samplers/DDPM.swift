@@ -21,7 +21,7 @@ public struct DDPM: Sampler, Equatable {
         case small
     }
 
-    /// Sampling steps, at most T; nil: 1000, or the most an NFE budget allows (custom
+    /// Sampling steps, at most T; nil: T (the whole chain), or the most an NFE budget allows (custom
     /// timesteps have their own count).
     public var steps: Int?
     /// The reverse-step variance (`small` posterior β̃ or `large` β).
@@ -47,13 +47,13 @@ public struct DDPM: Sampler, Equatable {
         nfeRule: "NFE = steps; --nfe N sets steps = min(N, T)",
         base: DDPM(),
         options: [
-            .integer("steps", \.steps, in: 1...100_000, auto: "1000, or the most --nfe allows (at most T)",
+            .integer("steps", \.steps, in: 1...100_000, auto: "T (the whole chain), or the most --nfe allows",
                      help: "sampling steps, at most T (fewer than T respaces the chain)", when: { $0.timesteps.custom.isEmpty }),
             .choice("variance", \.variance, help: "posterior variance: small (β̃_t, diffusers) or large (β_t, DDPM CIFAR-10)"),
             .flag("clip", \.clip, help: "clip x̂0 to [−1, 1] (for data in that range)"),
         ] + DiscreteTimesteps.options.map { $0.lifted(\.timesteps) })
 
-    var stepCount: Int { steps ?? 1000 }
+    var stepCount: Int { steps ?? timesteps.trainSteps }
     /// The visited timesteps, descending.
     public var visited: [Int] { timesteps.timesteps(steps: stepCount) }
 

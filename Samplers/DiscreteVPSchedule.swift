@@ -10,9 +10,20 @@ public struct DiscreteVPSchedule: Sendable, Hashable {
         /// `β_t` linear from `betaStart` to `betaEnd` (DDPM: 1e-4 … 0.02).
         case linear
         /// `ᾱ(t) = cos²((t/T + s)/(1 + s)·π/2)`, s = 0.008, with β clipped at 0.999
-        /// (Nichol & Dhariwal, "Improved DDPM", 2021).
+        /// (Nichol & Dhariwal, "Improved DDPM", 2021). Takes no `betaStart`/`betaEnd`.
         case cosine
+        /// `β_t = sigmoid(linspace(−6, 6, T)_t)·(betaEnd − betaStart) + betaStart`, with
+        /// `sigmoid(x) = 1/(1 + e^{−x})`: slow at both ends, fast in the middle (the schedule of
+        /// GeoDiff, Xu et al. 2022, and of the DDPM tutorials on 2-D toys, which take T = 100,
+        /// 1e-5 … 5e-3).
+        case sigmoid
+
+        /// Whether `betaStart`/`betaEnd` shape the betas (linear and sigmoid; not cosine).
+        public var hasRange: Bool { self != .cosine }
     }
+
+    /// DDPM's β range, the default of `linear` and `sigmoid`.
+    public static let defaultRange = (start: 1e-4, end: 0.02)
 
     /// β_t for t = 0 … T−1.
     public let betas: [Double]
@@ -22,15 +33,22 @@ public struct DiscreteVPSchedule: Sendable, Hashable {
     /// The number of training timesteps T.
     public var trainSteps: Int { betas.count }
 
-    /// A schedule of `trainSteps` betas.
+    /// A schedule of `trainSteps` betas; `betaStart`/`betaEnd` (0 < start < end < 1) shape
+    /// `linear` and `sigmoid` and are ignored by `cosine`.
     public init(betas kind: Betas = .linear, trainSteps: Int = 1000,
-                betaStart: Double = 1e-4, betaEnd: Double = 0.02) {
+                betaStart: Double = defaultRange.start, betaEnd: Double = defaultRange.end) {
         precondition(trainSteps >= 2, "DiscreteVPSchedule needs at least two timesteps")
         let t = Double(trainSteps)
         switch kind {
         case .linear:
             betas = (0..<trainSteps).map { i in
                 betaStart + (betaEnd - betaStart) * Double(i) / Double(trainSteps - 1)
+            }
+        case .sigmoid:
+            betas = (0..<trainSteps).map { i in
+                // numpy's linspace(−6, 6, T): −6 + i·step, the last point exactly 6.
+                let x = i == trainSteps - 1 ? 6 : -6 + Double(i) * (12 / Double(trainSteps - 1))
+                return 1 / (1 + exp(-x)) * (betaEnd - betaStart) + betaStart
             }
         case .cosine:
             let s = 0.008

@@ -152,6 +152,7 @@ public enum NoiseSchedule: Sendable, Hashable {
         if hasSigmaRange, !(range.0 < range.1) {
             throw SamplerSpecError.invalidCombination(sampler: sampler, reason: "sigma_min=\(canonicalNumber(range.0)) must be below sigma_max=\(canonicalNumber(range.1))")
         }
+        if kind == .discrete { try table.validateBetas(sampler: sampler) }
         if kind == .discrete, steps > table.trainSteps {
             throw SamplerSpecError.invalidCombination(sampler: sampler, reason: "schedule=discrete: steps=\(steps) exceeds T=\(table.trainSteps)")
         }

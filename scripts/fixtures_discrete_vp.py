@@ -82,9 +82,16 @@ def run_ddim(z, spacing, steps, eta, rng):
     return grid, x.numpy(), draws
 
 
-def run_ddpm(z, steps, variance, rng):
-    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear", clip_sample=False,
-                              variance_type=variance)
+def run_ddpm(z, steps, variance, rng, T=1000, betas="linear", beta_start=1e-4, beta_end=0.02, float64_table=False):
+    scheduler = DDPMScheduler(num_train_timesteps=T, beta_schedule=betas, clip_sample=False,
+                              variance_type=variance, beta_start=beta_start, beta_end=beta_end)
+    if float64_table:
+        # diffusers builds its tables in float32, where 1 - alpha_bar near t = 0 (beta ~ 1e-5)
+        # keeps only ~3 digits; recompute its sigmoid table in float64 so the steps are float64.
+        assert betas == "sigmoid"
+        b = torch.sigmoid(torch.linspace(-6, 6, T, dtype=torch.float64)) * (beta_end - beta_start) + beta_start
+        scheduler.betas, scheduler.alphas = b, 1.0 - b
+        scheduler.alphas_cumprod = torch.cumprod(scheduler.alphas, dim=0)
     scheduler.set_timesteps(steps)
     grid = [int(t) for t in scheduler.timesteps]
     eps = epsilon_model(scheduler.alphas_cumprod)
@@ -121,8 +128,14 @@ def main():
             grid, out, draws = run_ddpm(zz, steps, variance, rng)
             cases.append(dict(sampler="ddpm", spacing="leading", steps=steps, variance=name, timesteps=grid,
                               z=zz.tolist(), noise=draws, expected=out.tolist()))
+    # The 2-D DDPM tutorials' schedule: T = 100, sigmoid betas 1e-5 ... 5e-3, every timestep.
+    grid, out, draws = run_ddpm(z, 100, "fixed_small", rng, T=100, betas="sigmoid", beta_start=1e-5, beta_end=5e-3,
+                                float64_table=True)
+    cases.append(dict(sampler="ddpm", spacing="leading", steps=100, variance="small", timesteps=grid,
+                      z=z.tolist(), noise=draws, expected=out.tolist(),
+                      table=dict(betas="sigmoid", T=100, beta_start=1e-5, beta_end=5e-3)))
     schedules = {}
-    for betas, name in [("linear", "linear"), ("squaredcos_cap_v2", "cosine")]:
+    for betas, name in [("linear", "linear"), ("squaredcos_cap_v2", "cosine"), ("sigmoid", "sigmoid")]:
         ab = DDPMScheduler(num_train_timesteps=1000, beta_schedule=betas).alphas_cumprod.double().numpy()
         schedules[name] = ab.tolist()
     grids = []

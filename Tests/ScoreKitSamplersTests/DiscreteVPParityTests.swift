@@ -11,10 +11,14 @@ struct DiscreteVPParityTests {
         let eta: Double?, variance: String?
         let timesteps: [Int]
         let z: [[Double]], noise: [[[Double]]], expected: [[Double]]
+        /// A table other than DDPM's linear 1e-4…0.02 over T = 1000.
+        let table: Table?
+        struct Table: Decodable, Sendable { let betas: String, T: Int, beta_start: Double, beta_end: Double }
 
         var spec: String {
             "\(sampler):steps=\(steps),spacing=\(spacing)" + (eta.map { ",eta=\($0)" } ?? "")
                 + (variance.map { ",variance=\($0)" } ?? "")
+                + (table.map { ",betas=\($0.betas),T=\($0.T),beta_start=\($0.beta_start),beta_end=\($0.beta_end)" } ?? "")
         }
         var testDescription: String { spec }
     }
@@ -46,7 +50,7 @@ struct DiscreteVPParityTests {
 /// The schedule tables and timestep grids themselves.
 @Suite("Discrete VP schedules match diffusers")
 struct DiscreteVPScheduleTests {
-    @Test("ᾱ_t for linear and cosine betas", arguments: DiscreteVPSchedule.Betas.allCases)
+    @Test("ᾱ_t for linear, cosine and sigmoid betas", arguments: DiscreteVPSchedule.Betas.allCases)
     func alphasCumprod(_ betas: DiscreteVPSchedule.Betas) throws {
         let reference = try #require(DiscreteVPParityTests.file.alphas_cumprod[betas.rawValue])
         let ours = DiscreteVPSchedule(betas: betas).alphasCumprod

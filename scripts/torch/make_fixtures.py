@@ -4,8 +4,9 @@ For each architecture, a checkpoint with small random weights saved by PyTorch
 (<name>.safetensors) and the reference outputs of the PyTorch forward passes on fixed inputs
 (<name>-io.safetensors): the Swift test loads the same checkpoint, runs the same inputs, and
 must agree to 1e-4. "cond" is a class-conditional U-Net with a noise-aware label classifier,
-run on fixed labels including none (-1, the table's last row). Also a moons model trained
-briefly in PyTorch (moons-torch.safetensors), which the Swift tests sample.
+run on fixed labels including none (-1, the table's last row). Also moons, scurve and circles
+models trained briefly in PyTorch (<data>-torch.safetensors; the tutorial sets' as float16),
+which the Swift tests sample.
 
 Usage (from the repository root): python3 scripts/torch/make_fixtures.py [NAME ...]
 (NAME: mlp, conv, cond, moons-torch; default all)
@@ -110,9 +111,14 @@ def main():
         print(f"wrote {name}.safetensors and {name}-io.safetensors")
     if "moons-torch" not in wanted:
         return
-    # A small moons model trained in PyTorch, to be sampled by ScoreKit.
+    # Small 2-D models trained in PyTorch, to be sampled by ScoreKit: moons (standardised, fresh
+    # draws) and the tutorial sets read from Models/Resources (unstandardised), stored as float16.
     subprocess.run([sys.executable, str(HERE / "train.py"), "--data", "moons", "--steps", "4000", "--classifier-steps", "500",
                     "--hidden", "64", "--seed", "7", "--out", str(OUT / "moons-torch.safetensors")], check=True)
+    # The two rings (noise 0.1) need more steps than moons to sharpen: 4000 leaves them at twice their width.
+    for data, steps in [("scurve", "4000"), ("circles", "8000")]:
+        subprocess.run([sys.executable, str(HERE / "train.py"), "--data", data, "--steps", steps, "--classifier-steps", "500",
+                        "--hidden", "64", "--seed", "7", "--half", "--out", str(OUT / f"{data}-torch.safetensors")], check=True)
 
 
 if __name__ == "__main__":

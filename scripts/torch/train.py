@@ -6,6 +6,7 @@ cross-entropy on x0 + sigma_k z, k uniform over the grid), with PyTorch's own ra
 the result is a model of the same family, not the same bits. Sample it with ScoreKit:
 
     python3 scripts/torch/train.py --data moons --steps 20000 --out moons.safetensors
+    python3 scripts/torch/train.py --data scurve --half --out scurve.safetensors   # Models/Resources/scurve.csv
     scorekit sample --model moons.safetensors --sampler heun --nfe 39 --out moons.png
 
 Bigger networks: --hidden/--depth (MLP) or --channels (U-Net) change the config the file carries.
@@ -66,6 +67,22 @@ class ToyData:
         return torch.tensor((toy(self.kind, n, self.rng) - self.mean) / self.std, dtype=torch.float32), None
 
 
+class TutorialData:
+    """The 10000 training points of Models/Resources/NAME.csv (heldout = 0; scurve, circles), drawn
+    uniformly with replacement, unstandardised: sigma_data is their root mean square (two decimals)."""
+
+    def __init__(self, kind, seed):
+        rows = [l for l in (ROOT / f"Models/Resources/{kind}.csv").read_text().splitlines() if l and not l.startswith("#")][1:]
+        values = np.array([[float(v) for v in r.split(",")] for r in rows])
+        self.points = torch.tensor(values[values[:, 2] == 0][:, :2], dtype=torch.float32)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.shape = [2]
+        self.sigma_data = round(float(self.points.double().pow(2).mean().sqrt()) * 100) / 100
+
+    def batch(self, n):
+        return self.points[torch.randint(len(self.points), (n,), generator=self.gen)], None
+
+
 class DigitsData:
     """The 1500 training digits of Models/Resources/digits.csv (heldout = 0), scaled to [-1, 1] by v/8 - 1."""
 
@@ -103,7 +120,9 @@ def recipe(data, args):
             den["label_classes"] = 10
             settings.update(label_dropout=LABEL_DROPOUT, noisy_label_steps=3000, noisy_label_batch=128,
                             noisy_label_learning_rate=1e-3)
-    settings.update(seed=args.seed, final_learning_rate=0.05, ema_decay=0.999, gradient_clip=1.0, p_mean=-1.2,
+    # 2-D: training sigmas log-normal about sigma_data * e^-1.2 (-1.2 exactly for the standardised sets).
+    p_mean = -1.2 + math.log(data.sigma_data) if data.shape == [2] else -1.2
+    settings.update(seed=args.seed, final_learning_rate=0.05, ema_decay=0.999, gradient_clip=1.0, p_mean=p_mean,
                     p_std=1.2, classifier_learning_rate=1e-3, label_steps=0, label_batch=128, label_learning_rate=1e-3)
     if args.steps is not None:
         settings["steps"] = args.steps
@@ -150,7 +169,7 @@ def optimise(module, loss_fn, steps, peak, warmup, s, log):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, choices=["moons", "swissroll", "checkerboard", "digits", "digits-cond"])
+    p.add_argument("--data", required=True, choices=["moons", "swissroll", "checkerboard", "scurve", "circles", "digits", "digits-cond"])
     p.add_argument("--steps", type=int)
     p.add_argument("--classifier-steps", type=int)
     p.add_argument("--seed", type=int, default=0)
@@ -158,11 +177,17 @@ def main():
     p.add_argument("--depth", type=int)
     p.add_argument("--channels", type=int, nargs=2)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (as `scorekit train --half`)")
     p.add_argument("--out", required=True)
     args = p.parse_args()
 
     torch.manual_seed(args.seed)
-    data = DigitsData(args.seed) if args.data.startswith("digits") else ToyData(args.data, args.seed)
+    if args.data.startswith("digits"):
+        data = DigitsData(args.seed)
+    elif args.data in ("scurve", "circles"):
+        data = TutorialData(args.data, args.seed)
+    else:
+        data = ToyData(args.data, args.seed)
     conditional = args.data == "digits-cond"
     config, s = recipe(data, args)
     nets = build(config)
@@ -216,7 +241,7 @@ def main():
                                                   min(200, s["noisy_label_steps"] // 10 + 1), s,
                                                   lambda m: log("noisy label classifier " + m)).cpu()
         config["training"].update(noisy_label_steps=s["noisy_label_steps"], seconds=time.time() - start)
-    save_checkpoint(args.out, config, nets)
+    save_checkpoint(args.out, config, nets, dtype=torch.float16 if args.half else torch.float32)
     log(f"wrote {args.out}")
 
 
