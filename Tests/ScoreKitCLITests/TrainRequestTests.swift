@@ -8,6 +8,9 @@ struct TrainRequestTests {
         (["--data", "moons", "--steps", "0"], "--steps must be at least 1, got 0: a network trained for no steps is left at its random start"),
         (["--data", "moons", "--classifier-steps", "0"], "--classifier-steps must be at least 1, got 0"),
         (["--data", "moons", "--label-steps", "5"], "--label-steps applies only to data sets with a label classifier (digits); moons has none"),
+        (["--data", "digits-cond", "--noisy-label-steps", "0"], "--noisy-label-steps must be at least 1, got 0"),
+        (["--data", "digits", "--noisy-label-steps", "5"],
+         "--noisy-label-steps applies only to data sets with a noise-aware label classifier (digits-cond); digits has none"),
     ])
     func trainNoOp(arguments: [String], message: String) throws {
         let folder = try CLI.temporaryFolder()
