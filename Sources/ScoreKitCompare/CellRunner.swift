@@ -8,12 +8,14 @@ import ScoreKitModels
 /// atomically, the record (`.json`) last: a record on disk means the cell is complete.
 struct CellRunner {
     let comparison: Comparison
-    let suite: QualitySuite
+    /// The task: the denoiser, labels or known values each job gets, and the metrics.
+    let task: TaskSetup
     let solution: ReferenceSolution
     /// The scatter-plot view shared by every cell (from the reference data), so pictures compare.
     let scatterBounds: ClosedRange<Double>?
 
     private var plan: ComparisonPlan { comparison.plan }
+    private var suite: QualitySuite { task.suite }
     private var model: LoadedModel { comparison.model }
 
     /// Names and configurations of the metrics, with the reference solution: when this changes,
@@ -25,7 +27,7 @@ struct CellRunner {
 
     /// The record of a cell, and whether it was sampled now (false when found on disk).
     func record(for row: Comparison.Row, budget: Int, progress: @escaping (Double) -> Void) throws -> (CellRecord, Bool) {
-        let location = CellLocation(model: plan.model, sampler: row.sampler.spec, name: row.sampler.name, budget: budget,
+        let location = CellLocation(model: task.variant.isEmpty ? plan.model : "\(plan.model)|\(task.variant)", sampler: row.sampler.spec, name: row.sampler.name, budget: budget,
                                     count: plan.count, seed: plan.seed, output: plan.output)
         if let stored = try finished(location) { return (stored, false) }
         var record = CellRecord(key: location.key, sampler: row.sampler.spec, name: row.sampler.name, budget: budget,
@@ -35,9 +37,7 @@ struct CellRunner {
         do {
             fitted = try row.sampler.fitted(toNFE: budget).resolved(for: model.denoiser)
             record.spec = fitted.spec
-            let job = SamplingJob(sampler: fitted, model: model.denoiser, count: plan.count, seed: plan.seed,
-                                  batchSize: plan.batchSize, budget: budget, noiseLevelEstimator: model.noiseLevelEstimator,
-                                  threads: plan.threads)
+            let job = task.job(sampler: fitted, model: model, plan: plan, budget: budget)
             result = try job.run { p, _ in progress(p.fraction) }
             record.deterministic = try DeterminismProbe.isDeterministic(fitted, model: model, seed: plan.seed, budget: budget)
         } catch let error where !(error is CancellationError) {

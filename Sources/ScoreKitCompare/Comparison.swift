@@ -56,6 +56,7 @@ public struct Comparison: Sendable {
         } catch {
             throw ComparisonError.model(String(describing: error))
         }
+        try TaskSetup.validate(plan, model: model)
         self.plan = plan
     }
 
@@ -129,13 +130,15 @@ public struct Comparison: Sendable {
         let mine = cells.enumerated().filter { plan.shard?.owns(cell: $0.offset) ?? true }.map(\.element)
         let tracker = ProgressTracker(cells: mine.map { $0.budget * plan.count }, report: progress)
         tracker.phase("reference data and noise floor")
-        let suite = try QualitySuite(model: model, count: plan.count, seed: plan.seed)
+        let task = try TaskSetup(plan: plan, model: model)
+        let suite = task.suite
         let bounds = suite.reference.flatMap(CellRunner.scatterBounds)
         if plan.shard == nil, let reference = suite.reference, let picture = CellRunner.picture(reference, bounds: bounds) {
             try AtomicFile.write(picture.pngData(), to: plan.output.appendingPathComponent("reference.png"))
         }
-        let solution = try referenceSolution(tracker: tracker)
-        let runner = CellRunner(comparison: self, suite: suite, solution: solution, scatterBounds: bounds)
+        let solution = task.hasReferenceSolution ? try referenceSolution(tracker: tracker)
+            : .skipped(plan.referenceSolver ?? "none", reason: "the reference solution is computed for unconditional generation only")
+        let runner = CellRunner(comparison: self, task: task, solution: solution, scatterBounds: bounds)
         var records: [CellRecord] = []
         for (index, cell) in mine.enumerated() {
             tracker.start(index, label: "\(cell.row.sampler.name) @ \(cell.budget) NFE")
@@ -147,10 +150,10 @@ public struct Comparison: Sendable {
             if plan.shard == nil { try ResultsFiles.write(results(records, suite: suite, solution: solution), to: plan.output) }
         }
         var final = results(records, suite: suite, solution: solution)
-        if plan.shard == nil, plan.trajectoryFrames > 0,
+        if plan.shard == nil, plan.trajectoryFrames > 0, task.edit == nil,
            let kind = TrajectoryFigure.kind(sampleShape: model.denoiser.sampleShape, reference: suite.reference) {
             tracker.phase("trajectory figures")
-            final.trajectoryFigures = try ComparisonTrajectories(comparison: self, frames: plan.trajectoryFrames, kind: kind)
+            final.trajectoryFigures = try ComparisonTrajectories(comparison: self, task: task, frames: plan.trajectoryFrames, kind: kind)
                 .write(to: plan.output)
             try ResultsFiles.write(final, to: plan.output)
         }
@@ -194,6 +197,9 @@ public struct Comparison: Sendable {
         if plan.trajectoryFrames != ComparisonPlan.defaultTrajectoryFrames {
             parts.append("--trajectory-frames \(plan.trajectoryFrames)")
         }
+        if plan.task != .generate { parts.append("--task \(plan.task.rawValue)") }
+        if let weight = plan.guidance { parts.append("--guidance \(weight)") }
+        if plan.unconditional { parts.append("--unconditional") }
         if plan.referenceSolver != ComparisonPlan.defaultReferenceSolver {
             parts.append("--reference \"\(plan.referenceSolver ?? "none")\"")
         }

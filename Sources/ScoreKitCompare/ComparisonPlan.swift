@@ -39,6 +39,14 @@ public struct ComparisonPlan: Sendable {
     /// States per sampler in the side-by-side trajectory figures (one per budget, 2-D and image
     /// models); 0 for none.
     public var trajectoryFrames: Int
+    /// What each cell does: generate (class-conditional on a class-conditional model), or
+    /// inpaint held-out data.
+    public var task: ComparisonTask = .generate
+    /// Classifier-free guidance weight for a class-conditional model (`D(x|c) + w·(D(x|c) −
+    /// D(x|∅))`; nil or 0: the conditional estimate alone).
+    public var guidance: Double? = nil
+    /// Sample a class-conditional model without labels (its ∅ estimate).
+    public var unconditional = false
 
     /// The states per row of the trajectory figures when not given.
     public static let defaultTrajectoryFrames = 6
@@ -119,6 +127,10 @@ public enum ComparisonError: Error, Equatable, CustomStringConvertible {
     case badThreads(Int)
     /// A trajectory-figure state count other than 0 or 2…50.
     case badTrajectoryFrames(Int)
+    /// A guidance weight the model or the weight itself rules out.
+    case badGuidance(Double, reason: String)
+    /// A task the model cannot do.
+    case taskUnavailable(String, model: String, reason: String)
     /// A reference solver spec the catalog rejects.
     case badReferenceSolver(String, reason: String)
     /// `--out` names an existing file.
@@ -148,6 +160,10 @@ public enum ComparisonError: Error, Equatable, CustomStringConvertible {
             "--threads must be at least 1, got \(n)"
         case let .badTrajectoryFrames(n):
             "--trajectory-frames must be 0 (no figures) or 2…50, got \(n)"
+        case let .badGuidance(weight, reason):
+            "--guidance \(weight): \(reason)"
+        case let .taskUnavailable(task, model, reason):
+            "--task \(task) is not available for \(model): \(reason)"
         case let .badReferenceSolver(spec, reason):
             "--reference '\(spec)': \(reason) (or --reference none)"
         case let .outputNotFolder(path):

@@ -9,6 +9,8 @@ import ScoreKitModels
 /// the scaled view `x/√(1+σ²)` (see `TrajectoryFigure`).
 struct ComparisonTrajectories {
     let comparison: Comparison
+    /// The task's denoiser and labels (the figures of a conditional comparison are conditional).
+    let task: TaskSetup
     /// States per row.
     let frames: Int
     /// The panels' kind (scatter axes or image range).
@@ -42,8 +44,8 @@ struct ComparisonTrajectories {
             let label = row.label.count <= 28 ? row.label : row.sampler.name
             do {
                 let fitted = try row.sampler.fitted(toNFE: budget).resolved(for: model.denoiser)
-                let capture = TrajectoryCapture(sampler: fitted, model: model.denoiser, seed: plan.seed, budget: budget,
-                                                noiseLevelEstimator: model.noiseLevelEstimator)
+                let capture = TrajectoryCapture(sampler: fitted, model: task.denoiser, seed: plan.seed, budget: budget,
+                                                noiseLevelEstimator: model.noiseLevelEstimator, labels: task.labels)
                 let recorded = try capture.record(indices: Array(0..<rows), frames: frames)
                 panels += drawer.rows(recorded, denoised: false)
                 labels.append(label)

@@ -25,6 +25,10 @@ extension ComparisonError: LocalizedError {
             "the thread count must be at least 1, got \(n)"
         case let .badTrajectoryFrames(n):
             "the trajectory figures' state count must be 0 (no figures) or 2…50, got \(n)"
+        case let .badGuidance(weight, reason):
+            "guidance weight \(weight): \(reason)"
+        case let .taskUnavailable(task, model, reason):
+            "task \(task) is not available for \(model): \(reason)"
         case let .badReferenceSolver(spec, reason):
             "reference solver '\(spec)': \(reason) (or no reference solver)"
         case let .outputNotFolder(path):

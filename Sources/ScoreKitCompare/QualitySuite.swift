@@ -18,11 +18,11 @@ public struct QualitySuite: Sendable {
     /// The noise floor of each metric (mean over `floorDraws` draws), by name.
     public let noiseFloor: [String: Double]
     /// The standard deviation of the metric over those draws, by name.
-    public let noiseFloorSD: [String: Double]
+    public private(set) var noiseFloorSD: [String: Double]
     /// The reference draw the metrics compare against (draw A), if the model has reference data.
     public let reference: Tensor?
     /// Why metrics are missing, when the model offers little to measure against.
-    public let notes: [String]
+    public var notes: [String]
 
     /// What a rule sees when deciding which metrics apply.
     public struct Context: Sendable {
@@ -62,34 +62,71 @@ public struct QualitySuite: Sendable {
     /// The suite for `model`: reference draw A (indices 0..<count) from `seed`, every
     /// applicable metric bound to A, and its floor measured on draws B_k (indices
     /// k·count..<(k+1)·count, k = 1…`floorDraws`).
-    public init(model: LoadedModel, count: Int, seed: UInt64) throws {
+    ///
+    /// With `labels` (sample i asked for class `labels[i]`) and labelled reference data, every
+    /// draw is class-conditional — row i a real sample of class `labels[i]` — and, when the model
+    /// has a classifier, the suite adds its agreement with the labels and the per-class Fréchet
+    /// distance; their floors are what real data of those classes scores.
+    public init(model: LoadedModel, count: Int, seed: UInt64, labels: [Int]? = nil) throws {
         guard let data = model.referenceData else {
-            metrics = []
-            noiseFloor = [:]
-            noiseFloorSD = [:]
-            reference = nil
-            notes = ["\(model.name) has no reference data: sliced Wasserstein, MMD and the other distribution metrics are not available; only the reference-solution distance is."]
+            self.init(metrics: [], floors: [:], reference: nil,
+                      notes: ["\(model.name) has no reference data: sliced Wasserstein, MMD and the other distribution metrics are not available; only the reference-solution distance is."])
             return
         }
-        let a = try data.draw(count: count, seed: seed, firstIndex: 0)
+        let draw: (Int) throws -> Tensor
+        if let labels, let labelled = data as? any LabelledReferenceData {
+            draw = { k in try labelled.draw(labels: labels, seed: seed, firstIndex: k * count) }
+        } else {
+            draw = { k in try data.draw(count: count, seed: seed, firstIndex: k * count) }
+        }
+        let a = try draw(0)
         let context = Context(model: model, reference: a, seed: seed)
-        let metrics = try Self.rules.flatMap { try $0(context) }
-        var values: [String: [Double]] = [:]
+        var metrics = try Self.rules.flatMap { try $0(context) }
+        if let labels, data is any LabelledReferenceData, let classifier = model.featureExtractor as? any SampleClassifier {
+            metrics += [LabelAgreementMetric(classifier: classifier, labels: labels),
+                        try ClassFrechetMetric(extractor: classifier, reference: a, referenceLabels: labels, labels: labels)]
+        }
+        var floors: [String: [Double]] = [:]
         for k in 1...Self.floorDraws {
-            let b = try data.draw(count: count, seed: seed, firstIndex: k * count)
-            for m in metrics { values[m.name, default: []].append(try m.measure(b)) }
+            let b = try draw(k)
+            for m in metrics { floors[m.name, default: []].append(try m.measure(b)) }
         }
-        self.metrics = metrics
-        noiseFloor = values.mapValues { $0.reduce(0, +) / Double($0.count) }
-        noiseFloorSD = values.mapValues { v in
-            let mean = v.reduce(0, +) / Double(v.count)
-            return (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)).squareRoot()
-        }
-        self.reference = a
         var notes: [String] = []
         if model.featureExtractor == nil, model.denoiser.sampleShape.count >= 2 {
             notes.append("\(model.name) supplies no feature extractor, so there is no Fréchet distance in classifier features.")
         }
+        self.init(metrics: metrics, floors: floors, reference: a, notes: notes)
+    }
+
+    /// The suite of an inpainting comparison: the distribution metrics of `init(model:count:seed:)`,
+    /// plus the classifier's agreement between each completed sample and the label of the
+    /// original it completes (`inpaint_agreement`) and the largest change to a known value
+    /// (`known_error`, which must be 0). The floors of those two are their values on the
+    /// originals themselves: the classifier's accuracy on real data, and 0.
+    public static func inpainting(model: LoadedModel, count: Int, seed: UInt64, originals: Tensor, labels: [Int],
+                                  mask: Tensor) throws -> QualitySuite {
+        let plain = try QualitySuite(model: model, count: count, seed: seed)
+        var added: [any QualityMetric] = [KnownValueErrorMetric(originals: originals, mask: mask)]
+        if let classifier = model.featureExtractor as? any SampleClassifier {
+            added.insert(LabelAgreementMetric(classifier: classifier, labels: labels, name: "inpaint_agreement"), at: 0)
+        }
+        var floors = plain.noiseFloor.mapValues { [$0] }
+        for m in added { floors[m.name] = [try m.measure(originals)] }
+        var suite = QualitySuite(metrics: added + plain.metrics, floors: floors, reference: plain.reference, notes: plain.notes)
+        suite.noiseFloorSD.merge(plain.noiseFloorSD) { _, kept in kept }
+        return suite
+    }
+
+    /// A suite from metrics and each one's floor values (mean and SD over them; SD 0 for one).
+    private init(metrics: [any QualityMetric], floors: [String: [Double]], reference: Tensor?, notes: [String]) {
+        self.metrics = metrics
+        noiseFloor = floors.mapValues { $0.reduce(0, +) / Double($0.count) }
+        noiseFloorSD = floors.mapValues { v in
+            guard v.count > 1 else { return 0 }
+            let mean = v.reduce(0, +) / Double(v.count)
+            return (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)).squareRoot()
+        }
+        self.reference = reference
         self.notes = notes
     }
 }

@@ -54,6 +54,15 @@ struct CompareCommand: ParsableCommand {
             help: "States per sampler in the side-by-side trajectory figures trajectories-nfeB.png (2-D and image models; 0: none).")
     var trajectoryFrames = ComparisonPlan.defaultTrajectoryFrames
 
+    @Option(help: "generate (default; on a class-conditional model such as digits-cond, sample i asks for class i mod 10 and the report adds the classifier's agreement and per-class Fréchet distance) or inpaint (complete held-out images whose lower half is masked: digits, digits-cond).")
+    var task = "generate"
+
+    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w ≥ 0 for a class-conditional model: D(x|c) + w·(D(x|c) − D(x|∅)); 0 is the conditional estimate alone.")
+    var guidance: Double?
+
+    @Flag(help: "Sample a class-conditional model without labels (its unconditional estimate).")
+    var unconditional = false
+
     @Flag(help: "Start even when the planned denoiser evaluations (cells × budget × count) exceed the limit (10¹⁰).")
     var force = false
 
@@ -76,13 +85,19 @@ struct CompareCommand: ParsableCommand {
         let parsedShard = try shard.map { text in
             do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
         }
-        let plan = ComparisonPlan(
+        guard let parsedTask = ComparisonTask(rawValue: task) else {
+            throw CLIError("--task \(task): unknown task; valid tasks: \(ComparisonTask.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var plan = ComparisonPlan(
             model: model,
             samplers: try samplers.map(ComparisonPlan.parseSamplerList) ?? [],
             budgets: try nfe.map(ComparisonPlan.parseBudgets) ?? [],
             count: count, seed: seed, output: URL(fileURLWithPath: out, isDirectory: true),
             referenceSolver: reference.lowercased() == "none" ? nil : reference, batchSize: batch,
             threads: threads ?? ActiveCores.count, shard: parsedShard, trajectoryFrames: trajectoryFrames)
+        plan.task = parsedTask
+        plan.guidance = guidance
+        plan.unconditional = unconditional
         return try Comparison(plan: plan)
     }
 

@@ -76,6 +76,8 @@ struct LocalizedErrorTests {
         (ComparisonError.badBatch(0), "the batch size must be positive, got 0"),
         (ComparisonError.badThreads(0), "the thread count must be at least 1, got 0"),
         (ComparisonError.badTrajectoryFrames(1), "the trajectory figures' state count must be 0 (no figures) or 2…50, got 1"),
+        (ComparisonError.badGuidance(2, reason: "gmm2d is not class-conditional"), "guidance weight 2.0: gmm2d is not class-conditional"),
+        (ComparisonError.taskUnavailable("inpaint", model: "gmm2d", reason: "no images"), "task inpaint is not available for gmm2d: no images"),
         (ComparisonError.badReferenceSolver("rk4", reason: "unknown sampler 'rk4'"),
          "reference solver 'rk4': unknown sampler 'rk4' (or no reference solver)"),
         (ComparisonError.outputNotFolder("/tmp/f"),

@@ -38,15 +38,18 @@ public struct TrajectoryCapture: Sendable {
     public var budget: Int?
     /// The model's noise-level estimator, for samplers that need one (DLG).
     public var noiseLevelEstimator: (any NoiseLevelEstimator)?
+    /// The class label of each sample (keyed by sample index), for a conditional model.
+    public var labels: SampleLabels?
 
     /// A capture; see the properties.
     public init(sampler: any Sampler, model: any Denoiser, seed: UInt64, budget: Int? = nil,
-                noiseLevelEstimator: (any NoiseLevelEstimator)? = nil) {
+                noiseLevelEstimator: (any NoiseLevelEstimator)? = nil, labels: SampleLabels? = nil) {
         self.sampler = sampler
         self.model = model
         self.seed = seed
         self.budget = budget
         self.noiseLevelEstimator = noiseLevelEstimator
+        self.labels = labels
     }
 
     /// `frames` indices, evenly spaced, of `states` states (0 … states−1), first and last
@@ -67,6 +70,7 @@ public struct TrajectoryCapture: Sendable {
             .normal(rows: nil, shape: model.sampleShape)
         let context = SamplingContext(samplerName: sampler.name, sampleIndices: indices, budget: budget)
         context.noiseLevelEstimator = noiseLevelEstimator
+        context.labels = labels?.labels(ofSamples: indices)
         let noise = PhiloxNoise(seed: seed, stream: RandomStreamID.samplerNoise, sampleIndices: indices)
         var run = try sampler.start(model, from: z, noise: noise, context: context)
         let planned = run.plannedSteps.flatMap { steps in frames.map { Set(Self.evenlySpaced($0, of: steps + 1)) } }
