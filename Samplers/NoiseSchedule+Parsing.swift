@@ -20,7 +20,10 @@ extension NoiseSchedule {
         }
         var value = NoiseSchedule.karras()
         value.kind = kind
-        let keyed = Self.options.filter { $0.key != "schedule" && $0.isApplicable(to: value) }
+        // A discrete table takes all its keys, including those a spec shows only when they
+        // matter (beta_start/beta_end on a linear table, timesteps once given).
+        let tableKeys = kind == .discrete ? Set(DiscreteTimesteps.options.map(\.key)) : []
+        let keyed = Self.options.filter { $0.key != "schedule" && ($0.isApplicable(to: value) || tableKeys.contains($0.key)) }
         var seen: Set<String> = []
         for pair in spec.pairs {
             guard keyed.contains(where: { $0.key == pair.key }) else {
