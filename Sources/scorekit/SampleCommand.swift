@@ -49,6 +49,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Draw only shard K of N (K = 1…N): a contiguous share of the sample indices, merged with `scorekit merge`.")
     var shard: String?
 
+    @OptionGroup(title: "Class labels and guidance (conditional models)")
+    var conditioning: ConditioningOptions
+
     @Flag(help: "Print one JSON object with the run's summary on stdout.")
     var json = false
 
@@ -73,6 +76,8 @@ struct SampleCommand: ParsableCommand {
         let shard: Shard?
         let range: Range<Int>
         let noise: Tensor?
+        /// The labels, and the denoiser to sample (the model or a guidance wrapper around it).
+        let conditioning: ConditioningOptions.Resolved
         let outURL: URL?
         /// Whether the planned work is large enough for progress lines in a log too.
         let isLarge: Bool
@@ -81,9 +86,10 @@ struct SampleCommand: ParsableCommand {
     private func execute() throws {
         let plan = try validatedPlan()
         ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
-        let job = SamplingJob(sampler: plan.sampler, model: plan.loaded.denoiser, count: plan.range.count, seed: seed,
+        let job = SamplingJob(sampler: plan.sampler, model: plan.conditioning.denoiser, count: plan.range.count, seed: seed,
                               batchSize: batch, initialNoise: plan.noise, budget: nfe, firstIndex: plan.range.lowerBound,
-                              noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count)
+                              noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count,
+                              labels: plan.conditioning.labels)
         let bar = TerminalProgress(label: plan.sampler.name, sparseLines: plan.isLarge)
         let progress = { (p: SamplingJob.Progress, step: SamplingProgress) in
             bar.update(p.fraction, detail: String(format: "σ=%.3g", step.sigma))
