@@ -6,7 +6,8 @@ extension SampleCommand {
     /// The metadata of the output file: the run, the shard and its indices.
     func metadata(_ plan: Plan) throws -> SampleFileMetadata {
         SampleFileMetadata(model: model, sampler: plan.sampler.spec, seed: UInt64(seed), count: plan.total,
-                           shard: try plan.shard ?? Shard(1, of: 1), indices: plan.range, blasKernel: BLASKernel.name)
+                           shard: try plan.shard ?? Shard(1, of: 1), indices: plan.range, blasKernel: BLASKernel.name,
+                           conditioning: plan.conditioning.summary)
     }
 
     /// Runs the job into a `.npy` or `.safetensors` file as batches finish. Nothing appears
@@ -47,10 +48,12 @@ extension SampleCommand {
         if json {
             var object: [String: Any] = [
                 "sampler": plan.sampler.spec, "model": model, "count": plan.total, "seed": seed,
-                "nfe_per_sample": summary(s.nfe), "classifier_calls_per_sample": summary(s.classifierCalls),
+                "nfe_per_sample": summary(s.nfe), "network_rows_per_sample": summary(s.networkRows),
+                "classifier_calls_per_sample": summary(s.classifierCalls),
                 "seconds": s.seconds, "out": url?.path ?? NSNull(), "blas": BLASInfo.current.jsonObject,
                 "network_kernel": NetworkGEMM.kernelName,
             ]
+            for (key, value) in plan.conditioning.record { object[key] = value }
             if let shard = plan.shard {
                 object["shard"] = shard.description
                 object["indices"] = [plan.range.lowerBound, plan.range.upperBound]
@@ -83,6 +86,11 @@ extension SampleCommand {
             "samples     \(plan.total) (seed \(seed)\(shardText))" + (plan.outURL.map { " → \($0.path)" } ?? ""),
             String(format: "NFE/sample  %.4g (min %d, max %d)", s.nfe.mean, s.nfe.min, s.nfe.max),
         ]
+        if let text = plan.conditioning.summary { lines.insert("condition   \(text)", at: 2) }
+        if s.networkRows != s.nfe {
+            lines.append(String(format: "network     %.4g rows/sample (min %d, max %d): guidance evaluates two rows per call",
+                                s.networkRows.mean, s.networkRows.min, s.networkRows.max))
+        }
         if s.classifierCalls.max > 0 { lines.append(String(format: "classifier  %.4g calls/sample", s.classifierCalls.mean)) }
         for (part, counts) in s.nfeByPart.sorted(by: { $0.key < $1.key }) {
             lines.append(String(format: "  %@  %.4g NFE/sample", part, counts.mean))

@@ -28,6 +28,7 @@ extension SampleCommand {
         if let z, z.rows != total {
             throw CLIError("--init-noise \(initNoise!) has \(z.rows) rows but --count is \(total)")
         }
+        let conditioned = try conditioning.resolved(for: loaded, name: model, total: total)
         if let outURL, outURL.pathExtension.lowercased() == "png", loaded.denoiser.sampleShape.count == 1,
            loaded.denoiser.dimension != 2 {
             throw CLIError("--out \(outURL.path): a .png shows 2-D points or images; \(model) samples have \(loaded.denoiser.dimension) dimensions")
@@ -42,8 +43,8 @@ extension SampleCommand {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,
-                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, outURL: outURL, isLarge: work.isLarge,
-                    trajectory: trajectory)
+                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, conditioning: conditioned, outURL: outURL,
+                    isLarge: work.isLarge, trajectory: trajectory)
     }
 
     /// `--out` checked: a known extension, a writable folder, and a format `--shard` can merge.

@@ -52,6 +52,9 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup(title: "Trajectory pictures")
     var trajectoryOptions: TrajectoryOptions
 
+    @OptionGroup(title: "Class labels and guidance (conditional models)")
+    var conditioning: ConditioningOptions
+
     @Flag(help: "Print one JSON object with the run's summary on stdout.")
     var json = false
 
@@ -76,6 +79,8 @@ struct SampleCommand: ParsableCommand {
         let shard: Shard?
         let range: Range<Int>
         let noise: Tensor?
+        /// The labels, and the denoiser to sample (the model or a guidance wrapper around it).
+        let conditioning: ConditioningOptions.Resolved
         let outURL: URL?
         /// Whether the planned work is large enough for progress lines in a log too.
         let isLarge: Bool
@@ -86,9 +91,10 @@ struct SampleCommand: ParsableCommand {
     private func execute() throws {
         let plan = try validatedPlan()
         ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
-        let job = SamplingJob(sampler: plan.sampler, model: plan.loaded.denoiser, count: plan.range.count, seed: seed,
+        let job = SamplingJob(sampler: plan.sampler, model: plan.conditioning.denoiser, count: plan.range.count, seed: seed,
                               batchSize: batch, initialNoise: plan.noise, budget: nfe, firstIndex: plan.range.lowerBound,
-                              noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count)
+                              noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count,
+                              labels: plan.conditioning.labels)
         let bar = TerminalProgress(label: plan.sampler.name, sparseLines: plan.isLarge)
         let progress = { (p: SamplingJob.Progress, step: SamplingProgress) in
             bar.update(p.fraction, detail: String(format: "σ=%.3g", step.sigma))
@@ -112,8 +118,8 @@ struct SampleCommand: ParsableCommand {
     private func writeTrajectory(_ plan: Plan) throws {
         guard let trajectory = plan.trajectory else { return }
         let model = plan.loaded
-        let capture = TrajectoryCapture(sampler: plan.sampler, model: model.denoiser, seed: seed, budget: nfe,
-                                        noiseLevelEstimator: model.noiseLevelEstimator)
+        let capture = TrajectoryCapture(sampler: plan.sampler, model: plan.conditioning.denoiser, seed: seed, budget: nfe,
+                                        noiseLevelEstimator: model.noiseLevelEstimator, labels: plan.conditioning.labels)
         let reference = model.denoiser.sampleShape == [2]
             ? try model.referenceData?.draw(count: 2000, seed: seed, firstIndex: 0) : nil
         let indices = Array(plan.range.lowerBound..<(plan.range.lowerBound + trajectory.rows))

@@ -18,7 +18,7 @@ struct MixtureLimitsTests {
          "shape [4611686018427387904, 4, 2] is invalid: its number of values overflows 64-bit arithmetic (the limit is 16777216)"),
         ("shape of the wrong size", spec(#","shape":[3]"#), "shape [3] does not hold 2 values"),
         ("fractional shape", spec(#","shape":[1.5]"#), "wrong type at 'shape.0': expected an integer, found 1.5"),
-        ("unknown key", spec(#","sigma_max":3"#), "unknown key 'sigma_max' (expected kind, weights, means, stds, shape)"),
+        ("unknown key", spec(#","sigma_max":3"#), "unknown key 'sigma_max' (expected kind, weights, means, stds, shape, classes)"),
         ("duplicate key", spec(#","weights":[1,2]"#), "not valid JSON: duplicate key 'weights' at byte 86"),
         ("number out of range", Data(#"{"kind":"gaussian-mixture","weights":[1e309],"means":[[0]],"stds":[[1]]}"#.utf8),
          "not valid JSON: number 1e309 is out of range (beyond ±1.8e308) at byte 38"),

@@ -21,9 +21,12 @@ public struct SampleFileMetadata: Sendable, Equatable {
     public var indices: Range<Int>
     /// The BLAS kernel the samples were computed with (`unknown` when not known).
     public var blasKernel: String
+    /// The class labels and guidance of the run, in words (nil: unconditional).
+    public var conditioning: String?
 
     /// The metadata; see the properties.
-    public init(model: String, sampler: String, seed: UInt64, count: Int, shard: Shard, indices: Range<Int>, blasKernel: String) {
+    public init(model: String, sampler: String, seed: UInt64, count: Int, shard: Shard, indices: Range<Int>, blasKernel: String,
+                conditioning: String? = nil) {
         self.model = model
         self.sampler = sampler
         self.seed = seed
@@ -31,12 +34,15 @@ public struct SampleFileMetadata: Sendable, Equatable {
         self.shard = shard
         self.indices = indices
         self.blasKernel = blasKernel
+        self.conditioning = conditioning
     }
 
     /// The key–value strings stored in the file.
     public var dictionary: [String: String] {
-        ["model": model, "sampler": sampler, "seed": String(seed), "count": String(count), "shard": shard.description,
-         "indices": "\(indices.lowerBound)..<\(indices.upperBound)", "blas_kernel": blasKernel]
+        var d = ["model": model, "sampler": sampler, "seed": String(seed), "count": String(count), "shard": shard.description,
+                 "indices": "\(indices.lowerBound)..<\(indices.upperBound)", "blas_kernel": blasKernel]
+        if let conditioning { d["conditioning"] = conditioning }
+        return d
     }
 
     /// Reads the strings of `dictionary` back; `path` names the file in errors.
@@ -56,7 +62,7 @@ public struct SampleFileMetadata: Sendable, Equatable {
         let shard: Shard
         do { shard = try Shard(parsing: try value("shard")) } catch { throw bad("shard", d["shard"] ?? "") }
         self.init(model: try value("model"), sampler: try value("sampler"), seed: seed, count: count, shard: shard,
-                  indices: bounds[0]..<bounds[1], blasKernel: d["blas_kernel"] ?? "unknown")
+                  indices: bounds[0]..<bounds[1], blasKernel: d["blas_kernel"] ?? "unknown", conditioning: d["conditioning"])
     }
 
     /// The sidecar file of a `.npy` sample file.
