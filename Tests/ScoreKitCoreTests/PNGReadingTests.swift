@@ -47,8 +47,9 @@ struct PNGReadingTests {
     /// Values on the 256-level grid of −1…1 survive a ScoreKit grid (13 images: the blank
     /// cells of the last row are dropped) and a single image of the sample's size.
     @Test func scoreKitGridsReadBackToTheirValues() throws {
-        let levels = (0..<(13 * 64)).map { Float(($0 * 37 + $0 / 64) % 256) }
-        let values = Tensor(shape: [13, 1, 8, 8], scalars: levels.map { -1 + $0 * (2 / 255) })
+        let levels: [Float] = (0..<(13 * 64)).map { (k: Int) -> Float in Float((k * 37 + k / 64) % 256) }
+        let step: Float = 2 / 255
+        let values = Tensor(shape: [13, 1, 8, 8], scalars: levels.map { (g: Float) -> Float in -1 + g * step })
         for zoom in [1, 4] {
             let png = SamplePlot.grid(values, zoom: zoom).pngData()
             let read = try GrayImage(png: png, path: "grid.png").samples(shape: [1, 8, 8], path: "grid.png")
