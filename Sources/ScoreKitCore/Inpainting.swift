@@ -9,9 +9,9 @@
 ///     x ← m ⊙ (y + σ·z) + (1 − m) ⊙ x          (σ > 0)
 ///     x ← m ⊙ y        + (1 − m) ⊙ x          (σ = 0, or the run finished: a selection, bit-exact)
 ///
-/// NCSN's annealed-Langevin inpainting (Song & Ermon 2019, its `anneal_Langevin_dynamics_inpainting`;
-/// NCSNv2 keeps the same routine) draws the noisy known part once per level and sets it before
-/// each Langevin step of the level; here it is redrawn after every step, the same law at each step.
+/// NCSNv2's annealed-Langevin inpainting (`anneal_Langevin_dynamics_inpainting`) sets the known
+/// part to a fresh y + σ_i·z before every Langevin step; replacing after each step at the level
+/// of the next is the same draw at the same point, except that the end result here keeps y exactly.
 ///
 /// RePaint (`resample` U, `jump` j): after j steps from σ_a to σ_b and their replacements, the
 /// state goes back up, `x ← x + √(σ_a² − σ_b²)·z`, and the j steps are redone from a copy of the

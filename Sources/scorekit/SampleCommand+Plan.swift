@@ -24,7 +24,11 @@ extension SampleCommand {
         }
         chosen = chosen.resolved(for: loaded.denoiser)      // `auto` settings from the model: the spec says what runs
         let z = try initNoise.map { try readInitialNoise($0, shape: loaded.denoiser.sampleShape) }
-        let total = count ?? z?.rows ?? 1000
+        let start = try initialData(for: loaded.denoiser, sampler: chosen)
+        if let start, let count, start.rows != count {
+            throw CLIError("--init-data \(initData!) has \(start.rows) rows but --count is \(count)")
+        }
+        let total = count ?? start?.rows ?? z?.rows ?? 1000
         if let z, z.rows != total {
             throw CLIError("--init-noise \(initNoise!) has \(z.rows) rows but --count is \(total)")
         }
@@ -43,8 +47,29 @@ extension SampleCommand {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         return Plan(loaded: loaded, sampler: chosen, total: total, shard: parsedShard, range: range,
-                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, conditioning: conditioned, outURL: outURL,
-                    isLarge: work.isLarge, trajectory: trajectory)
+                    noise: z.map { range.count == total ? $0 : $0.rows(range) }, conditioning: conditioned,
+                    edit: start.map { .sdedit(data: range.count == total ? $0 : $0.rows(range), sigmaStart: sigmaStart!) },
+                    outURL: outURL, isLarge: work.isLarge, trajectory: trajectory)
+    }
+
+    /// SDEdit's `--init-data`, checked with `--sigma-start`: both or neither, an integrator,
+    /// 0 < S ≤ the model's σ_max, rows of the model's shape, finite values.
+    private func initialData(for model: any Denoiser, sampler: any Sampler) throws -> Tensor? {
+        switch (initData, sigmaStart) {
+        case (nil, nil): return nil
+        case (nil, .some): throw CLIError("--sigma-start needs --init-data (the data SDEdit starts from)")
+        case (.some, nil): throw CLIError("--init-data needs --sigma-start (the noise level to start from, 0 < S ≤ \(model.sigmaRange.upperBound))")
+        case let (.some(path), .some(sigma)):
+            guard sampler is any Integrator else {
+                throw CLIError("--init-data: \(sampler.name) cannot start part-way down the noise scale; use one of: \(SamplerCatalog.standard.integratorNames.joined(separator: ", "))")
+            }
+            guard sigma.isFinite, sigma > 0, sigma <= model.sigmaRange.upperBound else {
+                throw CLIError("--sigma-start must be finite, above 0 and at most the model's σ_max = \(model.sigmaRange.upperBound), got \(sigma)")
+            }
+            let x = try DataArgument.read(path, flag: "--init-data", shape: model.sampleShape)
+            try DataArgument.checkFinite(x, mask: nil, flag: "--init-data", path: path)
+            return x
+        }
     }
 
     /// `--out` checked: a known extension, a writable folder, and a format `--shard` can merge.

@@ -40,6 +40,12 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("init-noise"), help: "Standard-normal initial noise z (count × dims; .npy, .safetensors or .csv).")
     var initNoise: String?
 
+    @Option(name: .customLong("init-data"), help: "SDEdit: data to start from (.npy, .safetensors, .csv or .png), noised to --sigma-start.")
+    var initData: String?
+
+    @Option(name: .customLong("sigma-start"), parsing: .unconditional, help: "SDEdit: the noise level the --init-data start at (0 < S ≤ the model's σ_max).")
+    var sigmaStart: Double?
+
     @Option(help: "Output file: .npy, .safetensors, .csv or .png.")
     var out: String?
 
@@ -81,6 +87,8 @@ struct SampleCommand: ParsableCommand {
         let noise: Tensor?
         /// The labels, and the denoiser to sample (the model or a guidance wrapper around it).
         let conditioning: ConditioningOptions.Resolved
+        /// SDEdit's data (the drawn range's rows) and σ_start, if asked for.
+        let edit: SamplingEdit?
         let outURL: URL?
         /// Whether the planned work is large enough for progress lines in a log too.
         let isLarge: Bool
@@ -91,10 +99,11 @@ struct SampleCommand: ParsableCommand {
     private func execute() throws {
         let plan = try validatedPlan()
         ProcessTuning.apply()     // one BLAS thread per worker: the workers are the parallelism
-        let job = SamplingJob(sampler: plan.sampler, model: plan.conditioning.denoiser, count: plan.range.count, seed: seed,
+        var job = SamplingJob(sampler: plan.sampler, model: plan.conditioning.denoiser, count: plan.range.count, seed: seed,
                               batchSize: batch, initialNoise: plan.noise, budget: nfe, firstIndex: plan.range.lowerBound,
                               noiseLevelEstimator: plan.loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count,
                               labels: plan.conditioning.labels)
+        job.edit = plan.edit
         let bar = TerminalProgress(label: plan.sampler.name, sparseLines: plan.isLarge)
         let progress = { (p: SamplingJob.Progress, step: SamplingProgress) in
             bar.update(p.fraction, detail: String(format: "σ=%.3g", step.sigma))

@@ -8,7 +8,7 @@ struct ScoreKitTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorekit",
         abstract: "Sample from diffusion and score-based generative models: one model, every sampler.",
-        subcommands: [SampleCommand.self, ForwardCommand.self, MergeCommand.self, CompareCommand.self, LikelihoodCommand.self, SamplersCommand.self, ModelsCommand.self, TrainCommand.self, BenchCommand.self])
+        subcommands: [SampleCommand.self, InpaintCommand.self, ForwardCommand.self, MergeCommand.self, CompareCommand.self, LikelihoodCommand.self, SamplersCommand.self, ModelsCommand.self, TrainCommand.self, BenchCommand.self])
 
     /// Runs the command; any error — a bad option value included — is one line on stderr and a
     /// non-zero exit (`ErrorLine`: a value's line breaks are escaped, not cut). Help and
