@@ -54,7 +54,10 @@ struct LocalizedErrorTests {
         LikelihoodError.stalled(row: 1, sigma: 0.01),
         NetworkConfigError.missing(architecture: "mlp", field: "width"),
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
-        NoiseScheduleError(text: "karras:foo=1", reason: "karras has no key 'foo'; valid keys: sigma_min, sigma_max, rho"),
+        { () -> any Error in
+            do { _ = try NoiseSchedule(parsing: "karras:foo=1", steps: 2) } catch { return error }
+            return NoiseScheduleError?.none!      // not reached: the schedule is refused
+        }(),
     ]
 
     /// Errors whose `description` names a flag of the tool, with the API sentence expected.
