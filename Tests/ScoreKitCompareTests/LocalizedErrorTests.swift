@@ -64,8 +64,11 @@ struct LocalizedErrorTests {
         NetworkConfigError.missing(architecture: "mlp", field: "width"),
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
         MetricError.labelCount(3, 4),
-        NoiseScheduleError(text: "karras:foo=1", reason: "karras has no key 'foo'; valid keys: sigma_min, sigma_max, rho"),
         ConditioningError.labelOutOfRange(11, labelCount: 10),
+        { () -> any Error in
+            do { _ = try NoiseSchedule(parsing: "karras:foo=1", steps: 2) } catch { return error }
+            fatalError("the schedule 'karras:foo=1' was accepted")
+        }(),
     ]
 
     /// Errors whose `description` names a flag of the tool, with the API sentence expected.

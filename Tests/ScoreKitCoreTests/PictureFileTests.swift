@@ -17,7 +17,7 @@ struct PictureFileTests {
     func animatedPNG(compressed: Bool) throws {
         let frames = (0..<5).map { Self.frame($0) }
         let png = try PNGChunks(AnimatedPNG.data(frames: frames, fps: 4, compressed: compressed))
-        #expect(png.size == (40, 30))
+        #expect(png.size.width == 40 && png.size.height == 30)
         #expect(try checkedAPNGFrames(png) == 5)
         #expect(PNGChunks.uint32(png.all("acTL")[0].data, 4) == 0, "loops forever")
         let control = png.all("fcTL")[2].data

@@ -47,10 +47,7 @@ struct TrajectoryCaptureTests {
         ("discrete:T=5", "exceeds T=5"),
     ])
     func refused(text: String, expected: String) {
-        #expect {
-            _ = try NoiseSchedule(parsing: text, steps: 8)
-        } throws: { error in
-            (error as? NoiseScheduleError)?.reason.contains(expected) == true
-        }
+        let error = #expect(throws: NoiseScheduleError.self) { _ = try NoiseSchedule(parsing: text, steps: 8) }
+        #expect(error?.reason.contains(expected) == true, "\(String(describing: error))")
     }
 }

@@ -166,8 +166,9 @@ public func checkedAPNGFrames(_ png: PNGChunks) throws -> Int {
     // Each fdAT here holds a whole frame (ScoreKit writes one per frame).
     frames += png.all("fdAT").map { Array($0.data.dropFirst(4)) }
     guard frames.count == declared else { throw PNGCheckError("\(frames.count) frames of pixels for \(declared) declared") }
-    for stream in frames where try PNGChunks.inflate(stream).count != h * (1 + 3 * w) {
-        throw PNGCheckError("a frame does not inflate to \(h) scanlines of width \(w)")
+    for stream in frames {
+        let pixels = try PNGChunks.inflate(stream)
+        guard pixels.count == h * (1 + 3 * w) else { throw PNGCheckError("a frame does not inflate to \(h) scanlines of width \(w)") }
     }
     return declared
 }
