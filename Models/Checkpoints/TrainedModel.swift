@@ -112,8 +112,8 @@ public struct TrainedModel: Sendable {
     /// the data diameter annealed Langevin starts from (NCSNv2's Technique 1).
     static func diameter(of reference: any ReferenceData) throws -> Double {
         let x: Tensor
-        if let finite = reference as? FiniteReferenceData, finite.data.rows <= 1000 {
-            x = finite.data
+        if let rows = reference.finiteRows, rows.rows <= 1000 {
+            x = rows
         } else {
             x = try reference.draw(count: 1000, seed: 0, firstIndex: 0)
         }

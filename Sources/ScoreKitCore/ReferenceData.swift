@@ -12,6 +12,13 @@ public protocol ReferenceData: Sendable {
     /// `count` data samples; sample i depends only on (seed, firstIndex + i), so two calls with
     /// disjoint index ranges are independent draws.
     func draw(count: Int, seed: UInt64, firstIndex: Int) throws -> Tensor
+    /// Every row of a finite data set (nil for a generator that draws fresh data).
+    var finiteRows: Tensor? { get }
+}
+
+extension ReferenceData {
+    /// None: a generator.
+    public var finiteRows: Tensor? { nil }
 }
 
 /// A finite data set used as reference data: draws pick rows uniformly with replacement
@@ -30,6 +37,8 @@ public struct FiniteReferenceData: ReferenceData {
     }
 
     public var sampleShape: [Int] { data.rowShape }
+    /// The data.
+    public var finiteRows: Tensor? { data }
 
     public func draw(count: Int, seed: UInt64, firstIndex: Int) throws -> Tensor {
         let streams = RandomStreams(seed: seed)
@@ -94,6 +103,8 @@ public struct FiniteLabelledReferenceData: LabelledReferenceData {
     }
 
     public var sampleShape: [Int] { data.rowShape }
+    /// The data.
+    public var finiteRows: Tensor? { data }
 
     public func draw(count: Int, seed: UInt64, firstIndex: Int) throws -> Tensor {
         data.gatherRows(picks(count: count, seed: seed, firstIndex: firstIndex) { _ in Array(labels.indices) })

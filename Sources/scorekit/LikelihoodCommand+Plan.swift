@@ -92,9 +92,9 @@ extension LikelihoodCommand {
         guard let reference = loaded.referenceData else {
             throw CLIError("model \(model) has no reference data; give --data FILE")
         }
-        if let finite = reference as? FiniteReferenceData {
-            let n = min(count ?? finite.data.rows, finite.data.rows)
-            return (finite.data.rows(0..<n), "\(n) of the \(finite.data.rows) held-out rows")
+        if let rows = reference.finiteRows {
+            let n = min(count ?? rows.rows, rows.rows)
+            return (rows.rows(0..<n), "\(n) of the \(rows.rows) held-out rows")
         }
         let n = count ?? 1000
         return (try reference.draw(count: n, seed: seed, firstIndex: 0), "\(n) fresh draws (seed \(seed))")

@@ -102,7 +102,7 @@ struct GaussianMixtureTests {
         #expect(gmm64.denoiser.dimension == 64 && gmm64.mixture?.componentCount == 16)
         #expect(BuiltinModels.gmm2d.mean == [3, 3])
         #expect { try ModelLoader.load("nope") } throws: {
-            String(describing: $0) == "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, scurve, circles, digits) and no such file"
+            String(describing: $0) == "unknown model 'nope': not a built-in model (gmm2d, ring8, gmm64, moons, swissroll, checkerboard, scurve, circles, digits, digits-cond) and no such file"
         }
     }
 }

@@ -3,9 +3,11 @@ import ScoreKit
 import ScoreKitTestSupport
 import Testing
 
-/// Inpainting held-out digits with the lower half known (the upper half generated): the known
-/// half is unchanged to the bit, and the shipped digit classifier should give the completed
-/// image the original's label at least 80 % of the time (not yet reached: see below). With N images the agreement's standard error is at most
+/// Inpainting held-out digits with the lower half masked (the upper half known, the lower half
+/// generated; issue 13's task): the known half is unchanged to the bit, and the shipped digit
+/// classifier should give the completed image the original's label at least 80 % of the time
+/// (not reached: a known issue, see below). With N
+/// images the agreement's standard error is at most
 /// √(0.8·0.2/N) near the target, so the test allows two of them. Figures at other counts
 /// (the held-out set cycled, each image with its own noise):
 /// `SCOREKIT_TEST_COUNT=1000 swift test -c release --filter DigitsInpaintingQuality`.
@@ -19,22 +21,25 @@ struct DigitsInpaintingQualityTests {
         let heldOut = try DigitsData.load().heldOut.images
         let images = heldOut.gatherRows((0..<n).map { $0 % heldOut.rows })
         var mask = Tensor(zeros: [1, 1, 8, 8])
-        for i in 32..<64 { mask.scalars[i] = 1 }
+        for i in 0..<32 { mask.scalars[i] = 1 }
         let known = try KnownValues(data: images, mask: mask)
         let sampler = try SamplerCatalog.standard.sampler(name).fitted(toNFE: TestSettings.nfe(default: 50)).resolved(for: trained.denoiser!)
         var job = SamplingJob(sampler: sampler, model: trained.denoiser!, count: n, seed: 11)
         job.edit = .inpaint(known, .none)
         let result = try job.run()
         let x = result.samples
-        let keeps = (0..<n).allSatisfy { r in (32..<64).allSatisfy { x.scalars[r * 64 + $0].bitPattern == images.scalars[r * 64 + $0].bitPattern } }
+        let keeps = (0..<n).allSatisfy { r in (0..<32).allSatisfy { x.scalars[r * 64 + $0].bitPattern == images.scalars[r * 64 + $0].bitPattern } }
         let original = classifier.predict(images).map(\.label)
         let agreement = ModelEvaluation.accuracy(classifier, images: x, labels: original)
         print("inpaint digits \(sampler.spec) (N = \(n), NFE \(result.summary.nfe.mean)): label agreement \(agreement), \(String(format: "%.1f", result.seconds)) s")
         #expect(keeps)
-        // Measured at N = 200, NFE 50 (release): ddim 0.66, heun 0.63, dpm-solver++ 0.665, pc 0.62,
-        // langevin 0.63 — short of the 80 % target of issue 13; kept as a known issue until the
-        // method (RePaint resampling, more NFE, or the other half known) reaches it.
-        withKnownIssue("plain replacement on lower-half-known digits agrees 62–67 %, short of 80 %", isIntermittent: true) {
+        // The completions carry the original's class far above chance (10 %): measured 0.42–0.50
+        // at N = 200, NFE 50 with plain replacement.
+        #expect(agreement >= 0.3)
+        // Issue 13's bar of 80 % is not reached: plain replacement gives 42–52 %, RePaint with
+        // U = 19 at most 77 % (docs/guidance.md has the figures); a nearest-neighbour completion
+        // from the training set scores 84–89 %, so the bar is reachable in principle.
+        withKnownIssue("replacement inpainting of the lower half of digits agrees 42–52 % with the original's label (RePaint U = 19: 77 %), short of 80 %") {
             #expect(agreement >= 0.8 - 2 * (0.16 / Double(n)).squareRoot())
         }
     }
