@@ -111,30 +111,13 @@ struct ConditionalCheckpointTests {
     /// Seeded edits of the config's values (label_classes and the noisy classifier's fields
     /// among them): each loads or fails with a `FileFormatError`.
     @Test func configFuzz() throws {
-        let c = try Self.checkpoint()
-        let text = Array(c.config)
-        let streams = RandomStreams(seed: 78)
-        let replacements = ["0", "-1", "1", "11", "1001", "1e9", "2.5", "null", "\"x\"", "[]", "{}", "true"].map { Array($0.utf8) }
-        let colons = text.indices.filter { text[$0] == UInt8(ascii: ":") }
+        let replacements = ["0", "-1", "1", "11", "1001", "1e9", "2.5", "null", "\"x\"", "[]", "{}", "true"]
         let x = TestData.normal([2, 1, 8, 8], seed: 2)
-        for trial in 0..<300 {
-            let u = streams.uniforms(stream: 5, sample: trial, block: 0)
-            let at = colons[min(Int(u[0] * Double(colons.count)), colons.count - 1)] + 1
-            var end = at
-            while end < text.count, ![UInt8(ascii: ","), UInt8(ascii: "}")].contains(text[end]), text[end] != UInt8(ascii: "{") { end += 1 }
-            let replacement = replacements[min(Int(u[1] * Double(replacements.count)), replacements.count - 1)]
-            let edited = Array(text[..<at]) + replacement + Array(text[end...])
-            let checkpoint = Checkpoint(config: Data(edited), tensors: c.names.map { ($0, c.tensors[$0]!) }, path: "f")
-            do {
-                let model = try TrainedModel(checkpoint: try Checkpoint(data: try checkpoint.encoded(), path: "f"))
-                if let d = model.conditionalDenoiser {
-                    _ = try d.denoise(x, sigma: [1, 1], labels: [d.labelCount - 1, nil])
-                }
-                if let n = model.noisyLabelClassifier { _ = try n.logProbability(of: [0, n.labelCount - 1], at: x, sigma: [1, 1]) }
-            } catch is FileFormatError {
-            } catch {
-                Issue.record("trial \(trial): unexpected error \(error)")
-            }
+        try ModelCheckpointTests.fuzzConfig(try Self.checkpoint(), seed: 78, replacements: replacements) { model in
+            if let d = model.conditionalDenoiser { _ = try d.denoise(x, sigma: [1, 1], labels: [d.labelCount - 1, nil]) }
+            if let n = model.noisyLabelClassifier { _ = try n.logProbability(of: [0, n.labelCount - 1], at: x, sigma: [1, 1]) }
+        }
+    }
         }
     }
 

@@ -82,23 +82,30 @@ struct ModelCheckpointTests {
 
     /// Seeded edits of the config's numbers and strings: each loads or fails with a clear error.
     @Test func configFuzz() throws {
-        let c = try Self.smallCheckpoint()
+        let replacements = ["0", "-1", "1e9", "2.5", "null", "\"x\"", "[]", "{}", "true", "99999999999999999999"]
+        try Self.fuzzConfig(try Self.smallCheckpoint(), seed: 77, replacements: replacements) { model in
+            if let d = model.denoiser { _ = try d.denoise(Tensor(rows: [[0, 0]]), sigma: [1]) }
+        }
+    }
+
+    /// 300 seeded edits of `c`'s config, each replacing one JSON value token (the run after a
+    /// colon) with one of `replacements`: every edit must load and pass `use`, or fail with a
+    /// `FileFormatError` — never another error, never a trap.
+    static func fuzzConfig(_ c: Checkpoint, seed: UInt64, replacements: [String], use: (TrainedModel) throws -> Void) throws {
         let text = Array(c.config)
-        let streams = RandomStreams(seed: 77)
-        let replacements = ["0", "-1", "1e9", "2.5", "null", "\"x\"", "[]", "{}", "true", "99999999999999999999"].map { Array($0.utf8) }
+        let streams = RandomStreams(seed: seed)
+        let tokens = replacements.map { Array($0.utf8) }
+        let colons = text.indices.filter { text[$0] == UInt8(ascii: ":") }
         for trial in 0..<300 {
             let u = streams.uniforms(stream: 5, sample: trial, block: 0)
-            // Replace one JSON value token (a run of digits/letters after a colon) with another.
-            let colons = text.indices.filter { text[$0] == UInt8(ascii: ":") }
             let at = colons[min(Int(u[0] * Double(colons.count)), colons.count - 1)] + 1
             var end = at
             while end < text.count, ![UInt8(ascii: ","), UInt8(ascii: "}")].contains(text[end]), text[end] != UInt8(ascii: "{") { end += 1 }
-            let replacement = replacements[min(Int(u[1] * Double(replacements.count)), replacements.count - 1)]
+            let replacement = tokens[min(Int(u[1] * Double(tokens.count)), tokens.count - 1)]
             let edited = Array(text[..<at]) + replacement + Array(text[end...])
             let checkpoint = Checkpoint(config: Data(edited), tensors: c.names.map { ($0, c.tensors[$0]!) }, path: "f")
             do {
-                let model = try TrainedModel(checkpoint: try Checkpoint(data: try checkpoint.encoded(), path: "f"))
-                if let d = model.denoiser { _ = try d.denoise(Tensor(rows: [[0, 0]]), sigma: [1]) }
+                try use(try TrainedModel(checkpoint: try Checkpoint(data: try checkpoint.encoded(), path: "f")))
             } catch is FileFormatError {
             } catch {
                 Issue.record("trial \(trial): unexpected error \(error)")
