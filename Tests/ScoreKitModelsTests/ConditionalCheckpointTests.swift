@@ -118,8 +118,6 @@ struct ConditionalCheckpointTests {
             if let n = model.noisyLabelClassifier { _ = try n.logProbability(of: [0, n.labelCount - 1], at: x, sigma: [1, 1]) }
         }
     }
-        }
-    }
 
     @Test func resumedRunEqualsUninterruptedRun() throws {
         var straight = try TrainingRun(recipe: try Self.tinyRecipe())
