@@ -43,6 +43,22 @@ struct PictureCommandTests {
         #expect(animation.size.height >= 6 * 41, "denoised rows under each sample")
     }
 
+    @Test("scurve: the tutorial's DDPM (T = 100, sigmoid β) as a strip and an animation, and its forward process")
+    func scurve() throws {
+        let folder = try CLI.temporaryFolder()
+        let ddpm = "ddpm:T=100,betas=sigmoid,beta_start=1e-5,beta_end=0.005"
+        let base = ["sample", "--model", "scurve", "--sampler", ddpm, "--count", "200", "--out", "s.npy"]
+        var r = try CLI.run(base + ["--trajectory", "t.png", "--frames", "6"], in: folder)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try CLI.run(base + ["--trajectory", "t.apng", "--frames", "101"], in: folder)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect((try Self.png(folder, "t.png").size.width - 6) % 6 == 0)
+        #expect(try checkedAPNGFrames(try Self.png(folder, "t.apng")) == 101, "one frame per state: 100 steps and the start")
+        r = try CLI.run(["forward", "--model", "scurve", "--out", "f.png", "--frames", "5",
+                         "--schedule", "discrete:T=100,betas=sigmoid,beta_start=1e-5,beta_end=0.005"], in: folder)
+        #expect(r.status == 0 && r.stdout.contains("betas=sigmoid,beta_start=1e-05,beta_end=0.005"), "\(r.stdout)\(r.stderr)")
+    }
+
     @Test("More frames than states: all the states, with a note")
     func clampedFrames() throws {
         let folder = try CLI.temporaryFolder()
