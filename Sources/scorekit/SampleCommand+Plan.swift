@@ -42,6 +42,10 @@ extension SampleCommand {
         }
         let range = parsedShard?.range(of: total) ?? 0..<total
         let trajectory = try trajectoryOptions.validated(sampleShape: loaded.denoiser.sampleShape, model: model, count: range.count)
+        if trajectory != nil, initData != nil {
+            // The trajectory is redrawn from the initial noise alone; it would not show the edit.
+            throw CLIError("--trajectory draws runs that start from noise; it cannot be combined with --init-data")
+        }
         let work = try checkSize(of: range.count, model: loaded, sampler: chosen, out: outURL)
         for warning in [SamplerWarnings.tooFewSteps(chosen), work.warning].compactMap({ $0 }) + loaded.warnings(forSpec: chosen.spec) {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
