@@ -12,22 +12,34 @@ import ScoreKitCore
 ///
 /// Float64 per row, components below e⁻⁶⁰ of the largest left out (as in `denoise`).
 extension GaussianMixture: DifferentiableDenoiser {
-    public func denoise(_ x: Tensor, sigma: [Double], pullingBack cotangents: [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
+    public func denoise(_ x: Tensor, sigma: [Double],
+                        pullingBackRowwise cotangents: (Int, Tensor) throws -> [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
         precondition(x.rowSize == dimension && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
-        precondition(cotangents.allSatisfy { $0.shape == x.shape }, "denoise: cotangents must be shaped like x \(x.shape)")
         let d = dimension
         var out = [Float](repeating: 0, count: x.count)
-        var pulled = cotangents.map { _ in [Float](repeating: 0, count: x.count) }
+        var pulled: [[Float]] = []
         var jacobian = MixtureJacobian(tables: tables)
         for r in 0..<x.rows {
             jacobian.evaluate(row: x.scalars[(r * d)..<((r + 1) * d)].map(Double.init), sigma: sigma[r])
             for j in 0..<d { out[r * d + j] = Float(jacobian.denoised[j]) }
-            for (c, v) in cotangents.enumerated() {
-                let product = jacobian.pullback(v.scalars[(r * d)..<((r + 1) * d)].map(Double.init))
+            let vs = try cotangents(r, Tensor(shape: [1] + sampleShape, scalars: Array(out[(r * d)..<((r + 1) * d)])))
+            if r == 0 { pulled = vs.map { _ in [Float](repeating: 0, count: x.count) } }
+            precondition(vs.count == pulled.count && vs.allSatisfy { $0.count == d }, "denoise: each row needs the same number of one-row cotangents")
+            for (c, v) in vs.enumerated() {
+                let product = jacobian.pullback(v.scalars.map(Double.init))
                 for j in 0..<d { pulled[c][r * d + j] = Float(product[j]) }
             }
         }
         return (Tensor(shape: x.shape, scalars: out), pulled.map { Tensor(shape: x.shape, scalars: $0) })
+    }
+
+    /// √(mean over dimensions of the mixture's variance).
+    public var dataStandardDeviation: Double? {
+        let mean = self.mean
+        let variance = (0..<dimension).map { j in
+            zip(weights, zip(means, stds)).reduce(0) { $0 + $1.0 * ($1.1.0[j] * $1.1.0[j] + $1.1.1[j] * $1.1.1[j]) } - mean[j] * mean[j]
+        }
+        return (variance.reduce(0, +) / Double(dimension)).squareRoot()
     }
 }
 

@@ -33,9 +33,12 @@ public struct TrainedConditionalDenoiser: ConditionalDenoiser {
 
 extension TrainedConditionalDenoiser: DifferentiableDenoiser {
     /// The unconditional estimate's vector–Jacobian products (what likelihoods use).
-    public func denoise(_ x: Tensor, sigma: [Double], pullingBack cotangents: [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
-        try base.denoise(x, sigma: sigma, pullingBack: cotangents)
+    public func denoise(_ x: Tensor, sigma: [Double],
+                        pullingBackRowwise cotangents: (Int, Tensor) throws -> [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
+        try base.denoise(x, sigma: sigma, pullingBackRowwise: cotangents)
     }
+
+    public var dataStandardDeviation: Double? { base.dataStandardDeviation }
 }
 
 /// A class label a conditional model does not have.

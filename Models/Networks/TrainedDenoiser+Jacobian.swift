@@ -12,31 +12,35 @@ import ScoreKitCore
 /// same whatever `--batch` or `--threads`). `D` comes from the training forward pass, not the
 /// inference kernels, so it can differ from `denoise` in the last bits.
 extension TrainedDenoiser: DifferentiableDenoiser {
-    public func denoise(_ x: Tensor, sigma: [Double], pullingBack cotangents: [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
+    public func denoise(_ x: Tensor, sigma: [Double],
+                        pullingBackRowwise cotangents: (Int, Tensor) throws -> [Tensor]) throws -> (denoised: Tensor, pullbacks: [Tensor]) {
         precondition(x.rowShape == sampleShape && sigma.count == x.rows, "denoise: shape \(x.shape) / \(sigma.count) σ's")
-        precondition(cotangents.allSatisfy { $0.shape == x.shape }, "denoise: cotangents must be shaped like x \(x.shape)")
-        var denoised: [Tensor] = [], pulled: [[Tensor]] = cotangents.map { _ in [] }
-        for start in 0..<x.rows {
-            let rows = start..<(start + 1)
-            let (d, products) = pullChunk(network, x.rows(rows), sigma: Array(sigma[rows]), cotangents: cotangents.map { $0.rows(rows) })
+        var denoised: [Tensor] = [], pulled: [[Tensor]] = []
+        for r in 0..<x.rows {
+            let (d, products) = try pullRow(network, x.rows(r..<(r + 1)), sigma: sigma[r]) { try cotangents(r, $0) }
+            if r == 0 { pulled = products.map { _ in [] } }
+            precondition(products.count == pulled.count, "denoise: each row needs the same number of cotangents")
             denoised.append(d)
-            for c in cotangents.indices { pulled[c].append(products[c]) }
+            for c in products.indices { pulled[c].append(products[c]) }
         }
-        guard !denoised.isEmpty else { return (x, cotangents) }
+        guard !denoised.isEmpty else { return (x, []) }
         return (Tensor.concatenatingRows(denoised), pulled.map(Tensor.concatenatingRows))
     }
 
-    /// `D` and the products for one chunk, with the network's concrete type opened.
-    private func pullChunk<Network: DenoiserNetwork>(_ net: Network, _ x: Tensor, sigma: [Double],
-                                                     cotangents: [Tensor]) -> (Tensor, [Tensor]) {
+    public var dataStandardDeviation: Double? { preconditioning.sigmaData }
+
+    /// `D` and the products for one row, with the network's concrete type opened.
+    private func pullRow<Network: DenoiserNetwork>(_ net: Network, _ x: Tensor, sigma: Double,
+                                                   cotangents: (Tensor) throws -> [Tensor]) throws -> (Tensor, [Tensor]) {
         let p = preconditioning
-        let cIn = sigma.map(p.cIn), cOut = sigma.map(p.cOut), cSkip = sigma.map(p.cSkip)
-        let (f, tape) = net.forward(x.scalingRows(by: cIn), labels: sigma.map { Float(p.cNoise($0)) }, weights)
-        let d = Tensor.combination([(.perRow(cSkip), x), (.perRow(cOut), f)])
+        let cIn = p.cIn(sigma), cOut = p.cOut(sigma), cSkip = p.cSkip(sigma)
+        let (f, tape) = net.forward(x.scalingRows(by: [cIn]), labels: [Float(p.cNoise(sigma))], weights)
+        let d = Tensor.combination([(.all(cSkip), x), (.all(cOut), f)])
         var unused = [Float](repeating: 0, count: weights.count)
-        let products = cotangents.map { v in
-            let dInput = net.backward(v.scalingRows(by: cOut), tape, weights, &unused)
-            return Tensor.combination([(.perRow(cSkip), v), (.perRow(cIn), dInput)])
+        let products = try cotangents(d).map { v in
+            precondition(v.shape == x.shape, "denoise: a cotangent must be shaped like one row \(x.shape)")
+            let dInput = net.backward(v.scalingRows(by: [cOut]), tape, weights, &unused)
+            return Tensor.combination([(.all(cSkip), v), (.all(cIn), dInput)])
         }
         return (d, products)
     }

@@ -56,9 +56,12 @@ struct TaskSetup: Sendable {
     static func validate(_ plan: ComparisonPlan, model: LoadedModel) throws {
         if let weight = plan.guidance {
             guard weight.isFinite, weight >= 0 else { throw ComparisonError.badGuidance(weight, reason: "the weight must be a finite number ≥ 0") }
-            guard conditionalLabels(plan, model: model) != nil else {
-                throw ComparisonError.badGuidance(weight, reason: plan.task == .inpaint ? "the inpainting task takes no guidance"
-                    : plan.unconditional ? "guidance needs labels, and --unconditional samples without them"
+            if plan.task == .inpaint {
+                guard model.denoiser is any DifferentiableDenoiser else {
+                    throw ComparisonError.badGuidance(weight, reason: "reconstruction guidance needs a model with vector–Jacobian products, and \(model.name) has none")
+                }
+            } else if conditionalLabels(plan, model: model) == nil {
+                throw ComparisonError.badGuidance(weight, reason: plan.unconditional ? "guidance needs labels, and --unconditional samples without them"
                     : "\(model.name) is not a class-conditional model with labelled reference data (digits-cond is)")
             }
         }
@@ -92,7 +95,8 @@ struct TaskSetup: Sendable {
         self.suite = suite
     }
 
-    /// Inpainting of held-out data with the lower half of each image masked.
+    /// Inpainting of held-out data with the lower half of each image masked; `plan.guidance` is
+    /// the weight of reconstruction guidance (none when nil or 0).
     private init(inpainting plan: ComparisonPlan, model: LoadedModel) throws {
         let data = model.referenceData as! any LabelledReferenceData     // checked by validate
         // Originals from indices past every reference draw, so the distribution metrics'
@@ -102,11 +106,12 @@ struct TaskSetup: Sendable {
         let mask = Self.upperHalfKnown(model.denoiser.sampleShape)
         denoiser = model.denoiser
         labels = nil
-        edit = .inpaint(try KnownValues(data: originals, mask: mask), .none)
-        variant = "inpaint=lower-half"
+        let weight = plan.guidance ?? 0
+        edit = .inpaint(try KnownValues(data: originals, mask: mask), .none, guidance: weight)
+        variant = "inpaint=lower-half" + (weight == 0 ? "" : "|reconstruction=\(weight)")
         var suite = try QualitySuite.inpainting(model: model, count: plan.count, seed: plan.seed, originals: originals,
                                                 labels: originalLabels, mask: mask)
-        suite.notes.append("Inpainting: sample i completes held-out image i (drawn from seed \(plan.seed)) whose lower half is masked; the upper half is known and must come back unchanged.")
+        suite.notes.append("Inpainting: sample i completes held-out image i (drawn from seed \(plan.seed)) whose lower half is masked; the upper half is known and must come back unchanged." + (weight == 0 ? "" : " Reconstruction guidance w = \(weight): each call also runs the network's backward pass."))
         self.suite = suite
     }
 

@@ -121,7 +121,8 @@ public final class SamplingContext {
     /// `model.denoise(x, sigma)`, counted: one call for each row in `rows` (all rows when nil;
     /// `x` then holds exactly the listed rows), and the network rows each costs. A
     /// `ConditionalDenoiser` gets the rows' labels — `labels` (one per row of `x`) when given,
-    /// for states that are not the batch's own (DLG's chains). Throws when a row would exceed
+    /// for states that are not the batch's own (DLG's chains); a `SampleAwareDenoiser` gets the
+    /// rows' sample indices instead. Throws when a row would exceed
     /// the budget or the model returns NaN or infinity.
     public func denoise(_ model: any Denoiser, _ x: Tensor, sigma: [Double], rows: [Int]? = nil,
                         labels given: [Int?]? = nil) throws -> Tensor {
@@ -144,6 +145,9 @@ public final class SamplingContext {
         let rowLabels = given ?? rows.map { labels?[$0] ?? nil }
         guard rowLabels.count == x.rows else { throw SamplingError.invalidInput("\(samplerName): denoise got \(rowLabels.count) labels for \(x.rows) rows") }
         for (k, r) in rows.enumerated() { networkRows[r] += Self.networkRows(model, sigma: sigma[k], label: rowLabels[k]) }
+        if let aware = model as? any SampleAwareDenoiser {
+            return try checked(aware.denoise(x, sigma: sigma, samples: rows.map { sampleIndices[$0] }), sigma: sigma)
+        }
         return try checked(Self.evaluate(model, x, sigma: sigma, labels: rowLabels), sigma: sigma)
     }
 

@@ -57,7 +57,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "generate (default; on a class-conditional model such as digits-cond, sample i asks for class i mod 10 and the report adds the classifier's agreement and per-class Fréchet distance) or inpaint (complete held-out images whose lower half is masked: digits, digits-cond).")
     var task = "generate"
 
-    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w ≥ 0 for a class-conditional model: D(x|c) + w·(D(x|c) − D(x|∅)); 0 is the conditional estimate alone.")
+    @Option(parsing: .unconditional, help: "Classifier-free guidance weight w ≥ 0 for a class-conditional model: D(x|c) + w·(D(x|c) − D(x|∅)); 0 is the conditional estimate alone. With --task inpaint: the reconstruction guidance weight (see `scorekit inpaint --help`).")
     var guidance: Double?
 
     @Flag(help: "Sample a class-conditional model without labels (its unconditional estimate).")

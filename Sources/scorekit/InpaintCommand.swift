@@ -14,7 +14,10 @@ struct InpaintCommand: ParsableCommand {
             marks a known value, 0 (black) one to generate. After every step of the sampler the \
             known values are replaced by the data noised to the step's σ (score SDE's inpainter); \
             --resample U redoes each group of --jump steps U more times from re-noised states \
-            (RePaint), so the NFE per sample is (U + 1) × the sampler's. Writes --out (.npy, \
+            (RePaint), so the NFE per sample is (U + 1) × the sampler's. --reconstruction W steers \
+            every estimate towards the known values through the network's backward pass \
+            (reconstruction guidance; each call then costs a forward and a backward pass): \
+            completions that belong to the data, not just to the model. Writes --out (.npy, \
             .safetensors, .csv or .png) atomically, or CSV on stdout. Row i depends only on \
             (seed, i, its data).
             """)
@@ -40,6 +43,9 @@ struct InpaintCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "RePaint's jump length: steps per resampled group.")
     var jump = 1
 
+    @Option(parsing: .unconditional, help: "Reconstruction guidance weight (0: replacement alone; 8 suits the digits models).")
+    var reconstruction = 0.0
+
     @Option(parsing: .unconditional, help: "The run seed: 0…2⁶⁴−1.", transform: SeedArgument.parse)
     var seed: UInt64 = 0
 
@@ -60,6 +66,7 @@ struct InpaintCommand: ParsableCommand {
         if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
         guard resample >= 0 else { throw CLIError("--resample must be 0 or more, got \(resample)") }
         guard jump >= 1 else { throw CLIError("--jump must be at least 1, got \(jump)") }
+        guard reconstruction.isFinite, reconstruction >= 0 else { throw CLIError("--reconstruction must be a finite number ≥ 0, got \(reconstruction)") }
         guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
         if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
         try ModelArgument.check(model)
@@ -87,11 +94,13 @@ struct InpaintCommand: ParsableCommand {
         ProcessTuning.apply()
         var job = SamplingJob(sampler: chosen, model: loaded.denoiser, count: y.rows, seed: seed, batchSize: batch,
                               noiseLevelEstimator: loaded.noiseLevelEstimator, threads: threads ?? ActiveCores.count)
-        job.edit = .inpaint(try KnownValues(data: y, mask: m), Resampling(resample: resample, jump: jump))
+        job.edit = .inpaint(try KnownValues(data: y, mask: m), Resampling(resample: resample, jump: jump),
+                              guidance: reconstruction)
         let result = try job.run()
         if let outURL { try ArrayFile.write(result.samples, to: outURL) } else { FileHandle.standardOutput.write(CSV.encode(result.samples)) }
         let text = [
-            "sampler     \(chosen.spec)" + (resample > 0 ? " (RePaint: resample \(resample), jump \(jump))" : ""),
+            "sampler     \(chosen.spec)" + (resample > 0 ? " (RePaint: resample \(resample), jump \(jump))" : "")
+                + (reconstruction > 0 ? " (reconstruction guidance \(reconstruction))" : ""),
             "model       \(model)",
             "inpainted   \(y.rows) samples (seed \(seed))" + (outURL.map { " → \($0.path)" } ?? ""),
             String(format: "NFE/sample  %.4g", result.summary.nfe.mean),

@@ -26,6 +26,13 @@ struct ComparisonTaskTests {
             #expect(cell.metrics["known_error"] == 0)
             #expect((cell.metrics["inpaint_agreement"] ?? 0) > 0.2)   // 40 samples; 10 % by chance, 0.3–0.5 measured
         }
+        // --guidance on the inpainting task is reconstruction guidance: its own cells.
+        p.samplers = ["ddim"]
+        p.guidance = 8
+        let guided = try Comparison(plan: p).run()
+        #expect(guided.cells.first?.status == .ok && guided.cells.first?.metrics["known_error"] == 0)
+        #expect(guided.cells.first?.key != results.cells.first?.key)
+        #expect(guided.command.contains("--guidance 8.0"))
     }
 
     @Test("A class-conditional model samples one class per sample and is measured class by class")

@@ -1,8 +1,9 @@
 /// What a `SamplingJob` does with given data instead of drawing from noise alone.
 public enum SamplingEdit: Sendable {
     /// Inpainting: keep the known values (row p of the data and mask belongs to the job's
-    /// position p, i.e. sample `firstIndex + p`), with RePaint's resampling if asked for.
-    case inpaint(KnownValues, Resampling)
+    /// position p, i.e. sample `firstIndex + p`), with RePaint's resampling and reconstruction
+    /// guidance of weight `guidance` (0: none; see `ReconstructionGuidance`) if asked for.
+    case inpaint(KnownValues, Resampling, guidance: Double = 0)
     /// SDEdit: start from `data` (row p for position p) noised to `sigmaStart` with the sample's
     /// initial noise; the sampler must be an `Integrator`.
     case sdedit(data: Tensor, sigmaStart: Double)
@@ -15,9 +16,10 @@ extension SamplingJob {
         guard let edit else { return }
         let data: Tensor
         switch edit {
-        case let .inpaint(known, resampling):
+        case let .inpaint(known, resampling, guidance):
             data = known.data
             _ = try resampling.validated()
+            if guidance != 0 { _ = try guided(known: known, weight: guidance) }
         case let .sdedit(y, sigmaStart):
             data = y
             guard let integrator = sampler as? any Integrator else {
@@ -38,7 +40,8 @@ extension SamplingJob {
         switch edit {
         case nil:
             return try sampler.sample(model, from: z, noise: noise, context: context)
-        case let .inpaint(known, resampling):
+        case let .inpaint(known, resampling, guidance):
+            let model = guidance == 0 ? model : try guided(known: known, weight: guidance)
             return try sampler.inpaint(model, from: z, known: known.rows(positions), resampling: resampling,
                                        noise: noise, context: context)
         case let .sdedit(data, sigmaStart):
@@ -48,4 +51,15 @@ extension SamplingJob {
         }
     }
 
+    /// The model with reconstruction guidance towards `known`: it needs a differentiable,
+    /// unconditional run (guidance and labels do not combine).
+    private func guided(known: KnownValues, weight: Double) throws -> ReconstructionGuidance {
+        guard let differentiable = model as? any DifferentiableDenoiser else {
+            throw SamplingError.invalidInput("reconstruction guidance needs a model with vector–Jacobian products (a trained network or an exact mixture); this model has none")
+        }
+        guard labels == nil else {
+            throw SamplingError.invalidInput("reconstruction guidance works on unconditional runs; drop the labels")
+        }
+        return try ReconstructionGuidance(base: differentiable, known: known, firstIndex: firstIndex, weight: weight)
+    }
 }
