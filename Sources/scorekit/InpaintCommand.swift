@@ -103,7 +103,7 @@ struct InpaintCommand: ParsableCommand {
                 + (reconstruction > 0 ? " (reconstruction guidance \(reconstruction))" : ""),
             "model       \(model)",
             "inpainted   \(y.rows) samples (seed \(seed))" + (outURL.map { " → \($0.path)" } ?? ""),
-            String(format: "NFE/sample  %.4g", result.summary.nfe.mean),
+            String(format: "NFE/sample  %.4g", result.summary.nfe.mean) + (reconstruction > 0 ? " (each call with one backward pass)" : ""),
             String(format: "time        %.3f s", result.seconds),
         ].joined(separator: "\n") + "\n"
         if outURL == nil { FileHandle.standardError.write(Data(text.utf8)) } else { print(text, terminator: "") }

@@ -33,6 +33,14 @@ struct InpaintCommandTests {
         for r in 0..<4 { for i in 32..<64 { #expect(out.scalars[r * 64 + i] == expected.scalars[r * 64 + i]) } }
         let png = try CLI.run(["inpaint", "--data", "digits.npy", "--mask", "mask.npy", "--nfe", "5", "--out", "out.png"], in: folder)
         #expect(png.status == 0, "\(png.stderr)")
+        // Reconstruction guidance: same NFE, other completions, known half still exact.
+        let guided = try CLI.run(["inpaint", "--data", "digits.\(ext)", "--mask", "mask.\(ext)", "--sampler", "ddim", "--nfe", "10",
+                                  "--resample", "1", "--reconstruction", "4", "--out", "guided.npy"], in: folder)
+        #expect(guided.status == 0, "\(guided.stderr)")
+        #expect(guided.stdout.contains("NFE/sample  20") && guided.stdout.contains("reconstruction guidance 4.0"), "\(guided.stdout)")
+        let steered = try ArrayFile.read(folder.appendingPathComponent("guided.npy"))
+        #expect(steered != out)
+        for r in 0..<4 { for i in 32..<64 { #expect(steered.scalars[r * 64 + i] == expected.scalars[r * 64 + i]) } }
     }
 
     @Test("sample --init-data: SDEdit from data; the NFE is the integration's plus one")
@@ -58,6 +66,8 @@ struct InpaintCommandTests {
         (["--mask", "grey.png"], "mask values must be 0 or 1"),
         (["--sampler", "dlg", "--resample", "1"], "--resample: dlg cannot redo a step"),
         (["--resample", "-1"], "--resample must be 0 or more, got -1"),
+        (["--reconstruction", "-1"], "--reconstruction must be a finite number ≥ 0, got -1.0"),
+        (["--reconstruction", "nan"], "--reconstruction must be a finite number ≥ 0, got nan"),
     ]
 
     @Test("inpaint: one clear line, non-zero exit, no output file", arguments: inpaintCases)
