@@ -13,14 +13,14 @@ struct InpaintingKeepsKnownValuesTests {
     /// A job inpainting `known` with `spec` (fitted to `nfe`).
     static func inpaint(_ spec: String, model: any Denoiser, known: KnownValues, nfe: Int?, seed: UInt64 = 3,
                         resampling: Resampling = .none, batch: Int = 10_000, threads: Int = 1,
-                        estimator: (any NoiseLevelEstimator)? = nil) throws -> SamplingResult {
+                        estimator: (any NoiseLevelEstimator)? = nil, guidance: Double = 0) throws -> SamplingResult {
         var sampler = try SamplerCatalog.standard.sampler(spec)
         if let nfe { sampler = try sampler.fitted(toNFE: nfe) }
         sampler = sampler.resolved(for: model)
         var job = SamplingJob(sampler: sampler, model: model, count: known.data.rows, seed: seed, batchSize: batch,
                               noiseLevelEstimator: estimator ?? (model as? GaussianMixture)?.noiseLevelPosterior(),
                               threads: threads)
-        job.edit = .inpaint(known, resampling)
+        job.edit = .inpaint(known, resampling, guidance: guidance)
         return try job.run()
     }
 
@@ -37,11 +37,18 @@ struct InpaintingKeepsKnownValuesTests {
         }
     }
 
-    @Test("every sampler keeps a known gmm2d coordinate to the bit", arguments: names)
+    @Test("every sampler keeps a known gmm2d coordinate to the bit, with and without reconstruction guidance", arguments: names)
     func gmm2dKnownCoordinate(name: String) throws {
         let known = try Self.gmm2dKnown(rows: 12)
         let result = try Self.inpaint(name, model: BuiltinModels.gmm2d, known: known, nfe: 40)
         #expect(Self.keepsKnown(result.samples, known), "\(name)")
+        let guided = try Self.inpaint(name, model: BuiltinModels.gmm2d, known: known, nfe: 40, guidance: 1)
+        #expect(Self.keepsKnown(guided.samples, known), "\(name), guided")
+        // A guided call is one call: a run of planned length costs the same (adaptive ones
+        // choose their steps by what they see).
+        if try SamplerCatalog.standard.sampler(name).fitted(toNFE: 40).plannedNFE != nil {
+            #expect(guided.nfe == result.nfe, "\(name), guided")
+        }
     }
 
     @Test("every sampler keeps the lower half of a digit to the bit", arguments: names)
