@@ -127,11 +127,13 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// Accumulates `dW`, `db` into `g` and returns `dX`.
+    /// Accumulates `dW`, `db` into `g` (unless `g` is empty: the input gradient alone) and
+    /// returns `dX`.
     public func backward(_ dy: Tensor, _ cache: Cache, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let x = cache.input
         let pixels = dy.count / outChannels, k = width, step = chunk
-        var dWp = [Float](repeating: 0, count: weight.count)
+        let weightGradients = !g.isEmpty
+        var dWp = [Float](repeating: 0, count: weightGradients ? weight.count : 0)
         var dx = [Float](repeating: 0, count: x.count)
         dy.scalars.withUnsafeBufferPointer { pdy in
             x.scalars.withUnsafeBufferPointer { px in
@@ -141,8 +143,10 @@ public struct Conv2d: Sendable {
                         dWp.withUnsafeMutableBufferPointer { pdw in
                             dx.withUnsafeMutableBufferPointer { pdx in
                                 guard kernel == 3 else {
-                                    BLAS.gemm(m: outChannels, n: k, k: pixels, pdy.baseAddress!, transposeA: true, px.baseAddress!,
-                                              pdw.baseAddress!)
+                                    if weightGradients {
+                                        BLAS.gemm(m: outChannels, n: k, k: pixels, pdy.baseAddress!, transposeA: true, px.baseAddress!,
+                                                  pdw.baseAddress!)
+                                    }
                                     BLAS.gemm(m: pixels, n: k, k: outChannels, pdy.baseAddress!, pwp.baseAddress!, pdx.baseAddress!)
                                     return
                                 }
@@ -152,9 +156,11 @@ public struct Conv2d: Sendable {
                                         for first in stride(from: 0, to: pixels, by: step) {
                                             let rows = min(step, pixels - first)
                                             let dyChunk = pdy.baseAddress! + first * outChannels
-                                            columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
-                                            BLAS.gemm(m: outChannels, n: k, k: rows, dyChunk, transposeA: true, pc.baseAddress!,
-                                                      pdw.baseAddress!, beta: 1)
+                                            if weightGradients {
+                                                columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
+                                                BLAS.gemm(m: outChannels, n: k, k: rows, dyChunk, transposeA: true, pc.baseAddress!,
+                                                          pdw.baseAddress!, beta: 1)
+                                            }
                                             BLAS.gemm(m: rows, n: k, k: outChannels, dyChunk, pwp.baseAddress!, pdc.baseAddress!)
                                             addColumns(pdc.baseAddress!, shape: x.shape, first: first, rows: rows, into: pdx)
                                         }
@@ -165,6 +171,7 @@ public struct Conv2d: Sendable {
                     }
                 }
             }
+            guard weightGradients else { return }
             g.withUnsafeMutableBufferPointer { pg in
                 columnSums(pdy, rows: pixels, columns: outChannels, into: pg.baseAddress! + bias.offset)
                 for o in 0..<outChannels {

@@ -120,9 +120,16 @@ public struct GroupNorm: Sendable {
         }
     }
 
-    /// Accumulates `dγ`, `dβ` and returns `dX`:
+    /// Accumulates `dγ`, `dβ` (unless `g` is empty: the input gradient alone) and returns `dX`:
     /// `dX = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))` per group, with `dx̂ = γ·dY`.
     public func backward(_ dy: Tensor, _ cache: Cache, _ w: [Float], _ g: inout [Float]) -> Tensor {
+        guard g.isEmpty else { return backward(dy, cache, w, &g, dGammaAt: scale.offset, dBetaAt: shift.offset) }
+        var unused = [Float](repeating: 0, count: 2 * channels)
+        return backward(dy, cache, w, &unused, dGammaAt: 0, dBetaAt: channels)
+    }
+
+    /// The backward pass with `dγ` accumulated at `g[dGammaAt...]`, `dβ` at `g[dBetaAt...]`.
+    private func backward(_ dy: Tensor, _ cache: Cache, _ w: [Float], _ g: inout [Float], dGammaAt: Int, dBetaAt: Int) -> Tensor {
         let c = channels, n = dy.rows, pixels = dy.rowSize / c, perGroup = c / groups
         let size = Float(pixels * perGroup)
         var dx = dy
@@ -133,7 +140,7 @@ public struct GroupNorm: Sendable {
                 w.withUnsafeBufferPointer { pw in
                     g.withUnsafeMutableBufferPointer { pg in
                         let gamma = pw.baseAddress! + scale.offset
-                        let dGamma = pg.baseAddress! + scale.offset, dBeta = pg.baseAddress! + shift.offset
+                        let dGamma = pg.baseAddress! + dGammaAt, dBeta = pg.baseAddress! + dBetaAt
                         for s in 0..<n {
                             let base = s * pixels * c
                             sumD.withUnsafeMutableBufferPointer { a in

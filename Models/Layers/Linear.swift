@@ -50,7 +50,8 @@ public struct Linear: Sendable {
         NetworkGEMM.dense(rows: rows, x, lda: inputs, packed, y, ldy: outputs, GEMMEpilogue(bias: b, activation: activation))
     }
 
-    /// Accumulates `dW`, `db` into `g` and returns `dX`, given the forward input `x`.
+    /// Accumulates `dW`, `db` into `g` (unless `g` is empty: the input gradient alone) and
+    /// returns `dX`, given the forward input `x`.
     public func backward(_ dy: Tensor, input x: Tensor, _ w: [Float], _ g: inout [Float]) -> Tensor {
         let m = x.count / inputs
         precondition(dy.count == m * outputs, "Linear.backward: gradient has \(dy.count) values, expected \(m * outputs)")
@@ -61,6 +62,7 @@ public struct Linear: Sendable {
                     BLAS.gemm(m: m, n: inputs, k: outputs, pdy.baseAddress!, pw.baseAddress! + weight.offset, pdx.baseAddress!)
                 }
             }
+            guard !g.isEmpty else { return }
             x.scalars.withUnsafeBufferPointer { px in
                 g.withUnsafeMutableBufferPointer { pg in
                     BLAS.gemm(m: outputs, n: inputs, k: m, pdy.baseAddress!, transposeA: true, px.baseAddress!,

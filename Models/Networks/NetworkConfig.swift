@@ -168,6 +168,7 @@ public protocol DenoiserNetwork: Sendable {
     /// `F` for inputs `x` (`[N] + sampleShape`) and noise labels `c_noise` (one per row).
     func forward(_ x: Tensor, labels: [Float], _ w: [Float]) -> (Tensor, Tape)
     /// Accumulates the parameter gradients into `g`; returns the gradient with respect to `x`.
+    /// An empty `g` asks for the gradient with respect to `x` alone (vector–Jacobian products).
     func backward(_ dy: Tensor, _ tape: Tape, _ w: [Float], _ g: inout [Float]) -> Tensor
     /// The number of class labels of a class-conditional network; nil for an unconditional one.
     var labelClasses: Int? { get }

@@ -6,7 +6,7 @@ import ScoreKitCore
 ///     vᵀ·∂D/∂x = c_skip·v + c_in·(∂F/∂x_in)ᵀ(c_out·v)
 ///
 /// One forward pass with its tape per row serves every cotangent; each cotangent costs one
-/// backward pass (which also forms the parameter gradients, unused here). Rows go through
+/// backward pass that forms the input gradient alone (no parameter gradients). Rows go through
 /// one at a time because the training passes use BLAS, whose bits depend on the number of rows
 /// in a product: alone, a row's products do not depend on its batch-mates (a likelihood is the
 /// same whatever `--batch` or `--threads`). `D` comes from the training forward pass, not the
@@ -36,10 +36,10 @@ extension TrainedDenoiser: DifferentiableDenoiser {
         let cIn = p.cIn(sigma), cOut = p.cOut(sigma), cSkip = p.cSkip(sigma)
         let (f, tape) = net.forward(x.scalingRows(by: [cIn]), labels: [Float(p.cNoise(sigma))], weights)
         let d = Tensor.combination([(.all(cSkip), x), (.all(cOut), f)])
-        var unused = [Float](repeating: 0, count: weights.count)
+        var inputOnly: [Float] = []          // an empty gradient buffer: no parameter gradients
         let products = try cotangents(d).map { v in
             precondition(v.shape == x.shape, "denoise: a cotangent must be shaped like one row \(x.shape)")
-            let dInput = net.backward(v.scalingRows(by: [cOut]), tape, weights, &unused)
+            let dInput = net.backward(v.scalingRows(by: [cOut]), tape, weights, &inputOnly)
             return Tensor.combination([(.all(cSkip), v), (.all(cIn), dInput)])
         }
         return (d, products)

@@ -110,9 +110,11 @@ public struct UNetNetwork: DenoiserNetwork {
         let (dPooled, dE1) = enc1.backward(dD1, tape.enc1, w, &g)
         let (dH0, dE0) = enc0.backward(FeatureMaps.averagePoolBackward(dPooled) + dSkip, tape.enc0, w, &g)
         let dX = convIn.backward(dH0, tape.convIn, w, &g)
-        let dE = dE0 + dE1 + dE2 + dE3
-        labelEmbed?.backward(dE, labels: tape.classes, &g)
-        embed.backward(dE, tape.embed, w, &g)
+        if !g.isEmpty {                 // the embeddings depend on σ and the label, not on x
+            let dE = dE0 + dE1 + dE2 + dE3
+            labelEmbed?.backward(dE, labels: tape.classes, &g)
+            embed.backward(dE, tape.embed, w, &g)
+        }
         return FeatureMaps.channelsFirst(dX)
     }
 }
