@@ -8,7 +8,9 @@ import ScoreKitCore
 /// cache: each output pixel gets a row of its nine input neighbourhoods (`[pixels, 9·in]`, taps
 /// outer, channels inner, so every copy is a contiguous run of `in` values), and
 /// `Y = cols·W'ᵀ` with `W'` the weights permuted to `[out, 9, in]`. Backward rebuilds each
-/// chunk's columns: `dW' += dYᵀ·cols`, `dcols = dY·W'`, scattered back onto the input (col2im).
+/// chunk's columns for `dW' += dYᵀ·cols` (skipped for the input gradient alone), and forms
+/// `dcols = dY·W` in the stored order (channels outer, taps inner), scattered back onto the
+/// input (col2im).
 /// 1×1 is one matrix product over all pixels.
 public struct Conv2d: Sendable {
     /// Input and output channels, and the kernel size (1 or 3).
@@ -40,19 +42,6 @@ public struct Conv2d: Sendable {
     /// Output pixels per chunk: about 64 K floats of columns (256 KB).
     private var chunk: Int { max(32, 65_536 / width) }
 
-    /// The weights as `[out, taps, in]` (im2col's column order).
-    private func permutedWeights(_ w: UnsafeBufferPointer<Float>) -> [Float] {
-        var out = [Float](repeating: 0, count: weight.count)
-        for o in 0..<outChannels {
-            for i in 0..<inChannels {
-                for t in 0..<taps {
-                    out[(o * taps + t) * inChannels + i] = w[weight.offset + (o * inChannels + i) * taps + t]
-                }
-            }
-        }
-        return out
-    }
-
     /// The im2col rows of output pixels `first ..< first + rows` of the map `x` (`[N, H, W, in]`
     /// with `shape`); taps outside the map are 0.
     private func columns(_ px: UnsafeBufferPointer<Float>, shape: [Int], first: Int, rows: Int,
@@ -75,7 +64,8 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// col2im for a chunk: adds each column block onto the input pixel it was copied from.
+    /// col2im for a chunk: adds each tap's gradients onto the input pixel it reads (columns in
+    /// the weights' stored order: channel outer, tap inner).
     private func addColumns(_ pc: UnsafePointer<Float>, shape: [Int], first: Int, rows: Int,
                             into pdx: UnsafeMutableBufferPointer<Float>) {
         let (h, w, c) = (shape[1], shape[2], shape[3])
@@ -88,8 +78,8 @@ public struct Conv2d: Sendable {
                 for kx in 0..<3 {
                     let sx = xx + kx - 1
                     guard sx >= 0 && sx < w else { continue }
-                    let dst = pdx.baseAddress! + ((s * h + sy) * w + sx) * c, src = pc + (r * k + (ky * 3 + kx) * c)
-                    for j in 0..<c { dst[j] += src[j] }
+                    let dst = pdx.baseAddress! + ((s * h + sy) * w + sx) * c, src = pc + (r * k + ky * 3 + kx)
+                    for j in 0..<c { dst[j] += src[j * 9] }
                 }
             }
         }
@@ -138,32 +128,30 @@ public struct Conv2d: Sendable {
         dy.scalars.withUnsafeBufferPointer { pdy in
             x.scalars.withUnsafeBufferPointer { px in
                 w.withUnsafeBufferPointer { pw in
-                    let wp = kernel == 1 ? Array(pw[weight.range]) : permutedWeights(pw)
-                    wp.withUnsafeBufferPointer { pwp in
-                        dWp.withUnsafeMutableBufferPointer { pdw in
-                            dx.withUnsafeMutableBufferPointer { pdx in
-                                guard kernel == 3 else {
-                                    if weightGradients {
-                                        BLAS.gemm(m: outChannels, n: k, k: pixels, pdy.baseAddress!, transposeA: true, px.baseAddress!,
-                                                  pdw.baseAddress!)
-                                    }
-                                    BLAS.gemm(m: pixels, n: k, k: outChannels, pdy.baseAddress!, pwp.baseAddress!, pdx.baseAddress!)
-                                    return
+                    let weights = pw.baseAddress! + weight.offset        // [out, in·taps]: dX's columns in that order
+                    dWp.withUnsafeMutableBufferPointer { pdw in
+                        dx.withUnsafeMutableBufferPointer { pdx in
+                            guard kernel == 3 else {
+                                if weightGradients {
+                                    BLAS.gemm(m: outChannels, n: k, k: pixels, pdy.baseAddress!, transposeA: true, px.baseAddress!,
+                                              pdw.baseAddress!)
                                 }
-                                var cols = [Float](repeating: 0, count: step * k), dcols = cols
-                                cols.withUnsafeMutableBufferPointer { pc in
-                                    dcols.withUnsafeMutableBufferPointer { pdc in
-                                        for first in stride(from: 0, to: pixels, by: step) {
-                                            let rows = min(step, pixels - first)
-                                            let dyChunk = pdy.baseAddress! + first * outChannels
-                                            if weightGradients {
-                                                columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
-                                                BLAS.gemm(m: outChannels, n: k, k: rows, dyChunk, transposeA: true, pc.baseAddress!,
-                                                          pdw.baseAddress!, beta: 1)
-                                            }
-                                            BLAS.gemm(m: rows, n: k, k: outChannels, dyChunk, pwp.baseAddress!, pdc.baseAddress!)
-                                            addColumns(pdc.baseAddress!, shape: x.shape, first: first, rows: rows, into: pdx)
+                                BLAS.gemm(m: pixels, n: k, k: outChannels, pdy.baseAddress!, weights, pdx.baseAddress!)
+                                return
+                            }
+                            var cols = [Float](repeating: 0, count: step * k), dcols = cols
+                            cols.withUnsafeMutableBufferPointer { pc in
+                                dcols.withUnsafeMutableBufferPointer { pdc in
+                                    for first in stride(from: 0, to: pixels, by: step) {
+                                        let rows = min(step, pixels - first)
+                                        let dyChunk = pdy.baseAddress! + first * outChannels
+                                        if weightGradients {
+                                            columns(px, shape: x.shape, first: first, rows: rows, into: pc.baseAddress!)
+                                            BLAS.gemm(m: outChannels, n: k, k: rows, dyChunk, transposeA: true, pc.baseAddress!,
+                                                      pdw.baseAddress!, beta: 1)
                                         }
+                                        BLAS.gemm(m: rows, n: k, k: outChannels, dyChunk, weights, pdc.baseAddress!)
+                                        addColumns(pdc.baseAddress!, shape: x.shape, first: first, rows: rows, into: pdx)
                                     }
                                 }
                             }
