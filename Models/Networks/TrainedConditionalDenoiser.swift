@@ -3,7 +3,7 @@ import ScoreKitCore
 /// A class-conditional trained denoiser (a U-Net with `label_classes`, trained with label
 /// dropout) behind `ConditionalDenoiser`: one network gives `D(x; σ | c)` for each label and,
 /// with the ∅ row of its label table, the unconditional `D(x; σ)`.
-public struct TrainedConditionalDenoiser: ConditionalDenoiser {
+public struct TrainedConditionalDenoiser: ConditionalDenoiser, DenoiserWrapper {
     /// The denoiser; its network has `labelClasses`.
     public let base: TrainedDenoiser
 
@@ -15,14 +15,8 @@ public struct TrainedConditionalDenoiser: ConditionalDenoiser {
 
     /// The network's `label_classes`.
     public var labelCount: Int { base.labelClasses! }
-    /// The shape of one sample.
-    public var sampleShape: [Int] { base.sampleShape }
-    /// The σ range it was trained for.
-    public var sigmaRange: ClosedRange<Double> { base.sigmaRange }
-    /// The data diameter, when known.
-    public var dataDiameter: Double? { base.dataDiameter }
-    /// The data's resolution, when known.
-    public var dataResolution: Double? { base.dataResolution }
+    /// The network's denoiser, whose samples these are.
+    public var wrapped: any Denoiser { base }
 
     /// `D(x; σ | c)` per row; nil labels use the ∅ row. Throws `ConditioningError` for a label
     /// outside `0..<labelCount`.

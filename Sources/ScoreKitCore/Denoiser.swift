@@ -36,6 +36,25 @@ extension Denoiser {
     public var dataResolution: Double? { nil }
 }
 
+/// A denoiser built around another one (guidance, instrumentation, a conditional network's
+/// unconditional face): it describes the same samples — shape, σ range, data scales — as
+/// `wrapped`, and changes only what `denoise` returns.
+public protocol DenoiserWrapper: Denoiser {
+    /// The denoiser this one is built around.
+    var wrapped: any Denoiser { get }
+}
+
+extension DenoiserWrapper {
+    /// The wrapped model's.
+    public var sampleShape: [Int] { wrapped.sampleShape }
+    /// The wrapped model's.
+    public var sigmaRange: ClosedRange<Double> { wrapped.sigmaRange }
+    /// The wrapped model's.
+    public var dataDiameter: Double? { wrapped.dataDiameter }
+    /// The wrapped model's.
+    public var dataResolution: Double? { wrapped.dataResolution }
+}
+
 /// A distribution over a grid of noise levels given a noisy sample: `p(k | x)`.
 ///
 /// Denoising-MCMC uses it to move a chain's noise level (the Gibbs σ-update); diagnostics use

@@ -22,7 +22,7 @@
 
 /// Classifier-free guidance around a conditional denoiser: `D(x|c) + w·(D(x|c) − D(x|∅))`,
 /// with w applied only for σ in `interval` (when set; elsewhere w = 0: conditional only).
-public struct ClassifierFreeGuidance: ConditionalDenoiser {
+public struct ClassifierFreeGuidance: ConditionalDenoiser, DenoiserWrapper {
     /// The conditional model (it gives both D(x|c) and D(x|∅)).
     public let base: any ConditionalDenoiser
     /// The guidance weight w ≥ 0 (0: the conditional model alone).
@@ -42,10 +42,8 @@ public struct ClassifierFreeGuidance: ConditionalDenoiser {
         self.interval = interval
     }
 
-    public var sampleShape: [Int] { base.sampleShape }
-    public var sigmaRange: ClosedRange<Double> { base.sigmaRange }
-    public var dataDiameter: Double? { base.dataDiameter }
-    public var dataResolution: Double? { base.dataResolution }
+    /// `base`, whose samples these are.
+    public var wrapped: any Denoiser { base }
     public var labelCount: Int { base.labelCount }
 
     /// Whether a row at `sigma` with `label` runs both branches.
@@ -79,7 +77,7 @@ public struct ClassifierFreeGuidance: ConditionalDenoiser {
 /// Classifier guidance: `D(x) + w·σ²·∇_x log p(c | x, σ)` from an unconditional denoiser and a
 /// noise-aware classifier. A row with label ∅ (or w = 0) gets `D(x)` alone. One denoiser call
 /// per call (`networkRows` 1); the classifier's evaluation is not a denoiser row.
-public struct ClassifierGuidance: ConditionalDenoiser {
+public struct ClassifierGuidance: ConditionalDenoiser, DenoiserWrapper {
     /// The denoiser whose unconditional estimate D(x) is guided.
     public let base: any Denoiser
     /// The noisy classifier whose gradient steers it.
@@ -99,10 +97,8 @@ public struct ClassifierGuidance: ConditionalDenoiser {
         self.weight = weight
     }
 
-    public var sampleShape: [Int] { base.sampleShape }
-    public var sigmaRange: ClosedRange<Double> { base.sigmaRange }
-    public var dataDiameter: Double? { base.dataDiameter }
-    public var dataResolution: Double? { base.dataResolution }
+    /// `base`, whose samples these are.
+    public var wrapped: any Denoiser { base }
     public var labelCount: Int { classifier.labelCount }
 
     /// The unconditional estimate D(x).

@@ -15,7 +15,7 @@
 /// the exact posterior mean E[x₀ | x, y]: the known part is y and the rest is D.
 /// Used with replacement (the sampler keeps the known part itself); one call costs the
 /// network's forward pass and one backward pass.
-public struct ReconstructionGuidance: SampleAwareDenoiser {
+public struct ReconstructionGuidance: SampleAwareDenoiser, DenoiserWrapper {
     /// The model whose estimate is steered.
     public let base: any DifferentiableDenoiser
     /// The known values of the job's samples: row p is sample `firstIndex + p`'s.
@@ -42,10 +42,8 @@ public struct ReconstructionGuidance: SampleAwareDenoiser {
         self.dataSigma = base.dataStandardDeviation ?? 1
     }
 
-    public var sampleShape: [Int] { base.sampleShape }
-    public var sigmaRange: ClosedRange<Double> { base.sigmaRange }
-    public var dataDiameter: Double? { base.dataDiameter }
-    public var dataResolution: Double? { base.dataResolution }
+    /// `base`, whose samples these are.
+    public var wrapped: any Denoiser { base }
 
     /// The base's estimate: a call that does not say which samples its rows make is not guided.
     public func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor { try base.denoise(x, sigma: sigma) }

@@ -9,7 +9,7 @@ import Glibc
 /// Time is taken two ways: wall clock, and the calling thread's CPU time. The CPU time stays
 /// right when several sampling threads run at once or other processes share the cores (it
 /// assumes one BLAS thread, ScoreKit's default).
-struct TimingDenoiser: Denoiser {
+struct TimingDenoiser: DenoiserWrapper {
     /// The totals, shared by all copies of the decorator and all threads.
     final class Totals: @unchecked Sendable {
         private let lock = NSLock()
@@ -29,10 +29,7 @@ struct TimingDenoiser: Denoiser {
     let model: any Denoiser
     let totals = Totals()
 
-    var sampleShape: [Int] { model.sampleShape }
-    var sigmaRange: ClosedRange<Double> { model.sigmaRange }
-    var dataDiameter: Double? { model.dataDiameter }
-    var dataResolution: Double? { model.dataResolution }
+    var wrapped: any Denoiser { model }
 
     func denoise(_ x: Tensor, sigma: [Double]) throws -> Tensor {
         let wall = DispatchTime.now().uptimeNanoseconds, cpu = Clocks.threadCPU()
