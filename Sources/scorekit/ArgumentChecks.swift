@@ -13,6 +13,17 @@ enum SeedArgument {
     }
 }
 
+/// The run-size flags the sampling commands share: `--count`, `--nfe` and `--batch` positive,
+/// `--threads` at least 1 (nil: not given, or not taken by the command).
+enum RunSizeArguments {
+    static func check(count: Int? = nil, nfe: Int? = nil, batch: Int, threads: Int?) throws {
+        if let count, count <= 0 { throw CLIError("--count must be positive, got \(count)") }
+        if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
+        guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
+        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+    }
+}
+
 /// `--model`: a built-in model's name or a file.
 enum ModelArgument {
     /// Refuses an empty (or blank) name up front, listing the built-in models, instead of

@@ -63,12 +63,10 @@ struct InpaintCommand: ParsableCommand {
     }
 
     private func execute() throws {
-        if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
+        try RunSizeArguments.check(nfe: nfe, batch: batch, threads: threads)
         guard resample >= 0 else { throw CLIError("--resample must be 0 or more, got \(resample)") }
         guard jump >= 1 else { throw CLIError("--jump must be at least 1, got \(jump)") }
         guard reconstruction.isFinite, reconstruction >= 0 else { throw CLIError("--reconstruction must be a finite number ≥ 0, got \(reconstruction)") }
-        guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
-        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
         try ModelArgument.check(model)
         let outURL = try out.map { path in
             let url = URL(fileURLWithPath: path)

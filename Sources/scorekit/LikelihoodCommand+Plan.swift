@@ -16,9 +16,7 @@ extension LikelihoodCommand {
 
     /// Every refusal is one line naming the argument, its value and what was expected.
     func validatedPlan() throws -> Plan {
-        if let count, count <= 0 { throw CLIError("--count must be positive, got \(count)") }
-        guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
-        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        try RunSizeArguments.check(count: count, batch: batch, threads: threads)
         if let dequantise, !(dequantise > 0 && dequantise.isFinite) {
             throw CLIError("--dequantise must be a positive bin width, got \(dequantise)")
         }

@@ -6,10 +6,7 @@ extension SampleCommand {
     /// the argument, its value and what was expected. Warnings (too few steps for the sampler,
     /// work past the limit with --force) go to stderr.
     func validatedPlan() throws -> Plan {
-        if let count, count <= 0 { throw CLIError("--count must be positive, got \(count)") }
-        if let nfe, nfe <= 0 { throw CLIError("--nfe must be positive, got \(nfe)") }
-        guard batch > 0 else { throw CLIError("--batch must be positive, got \(batch)") }
-        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        try RunSizeArguments.check(count: count, nfe: nfe, batch: batch, threads: threads)
         try ModelArgument.check(model)
         let parsedShard = try shard.map { text in
             do { return try Shard(parsing: text) } catch { throw CLIError(String(describing: error)) }
