@@ -90,14 +90,17 @@ public enum ClassMetrics {
     }
 }
 
-/// A class metric given labels that do not match the samples.
+/// A metric given labels or reference rows that do not match the samples.
 public enum MetricError: DescribedError, Equatable {
     /// `labels` labels for `rows` rows.
     case labelCount(Int, Int)
+    /// Samples of shape `samples` measured against references of shape `expected`.
+    case shapeMismatch(expected: [Int], samples: [Int])
 
     public var description: String {
         switch self {
         case let .labelCount(labels, rows): "class metric: \(labels) labels for \(rows) samples (one label per sample)"
+        case let .shapeMismatch(expected, samples): "metric: samples of shape \(samples) measured against references of shape \(expected)"
         }
     }
 }

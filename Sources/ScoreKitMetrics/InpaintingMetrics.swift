@@ -20,7 +20,7 @@ public struct KnownValueErrorMetric: QualityMetric {
     public var title: String { "largest change to a known value (must be 0)" }
     public var goal: MetricGoal { .lower }
     public func measure(_ samples: Tensor) throws -> Double {
-        guard samples.shape == originals.shape else { throw MetricError.labelCount(originals.rows, samples.rows) }
+        guard samples.shape == originals.shape else { throw MetricError.shapeMismatch(expected: originals.shape, samples: samples.shape) }
         let size = samples.rowSize
         var worst = 0.0
         for r in 0..<samples.rows {

@@ -64,6 +64,7 @@ struct LocalizedErrorTests {
         NetworkConfigError.missing(architecture: "mlp", field: "width"),
         NetworkConfigError.invalid(architecture: "mlp", field: "width", value: "-1"),
         MetricError.labelCount(3, 4),
+        MetricError.shapeMismatch(expected: [3, 2], samples: [4, 2]),
         ConditioningError.labelOutOfRange(11, labelCount: 10),
         { () -> any Error in
             do { _ = try NoiseSchedule(parsing: "karras:foo=1", steps: 2) } catch { return error }

@@ -25,6 +25,15 @@ struct ClassMetricsTests {
         #expect(throws: MetricError.labelCount(4, 3)) { try metric.measure(x.rows(0..<3)) }
     }
 
+    @Test("The known-value error is the largest change on the mask's known entries, and refuses other shapes")
+    func knownValueError() throws {
+        let originals = Tensor(shape: [2, 2], scalars: [1, 5, -2, 7])
+        let metric = KnownValueErrorMetric(originals: originals, mask: Tensor(shape: [1, 2], scalars: [1, 0]))
+        #expect(try metric.measure(Tensor(shape: [2, 2], scalars: [1, 0, -2, 100])) == 0)      // only unknowns changed
+        #expect(try metric.measure(Tensor(shape: [2, 2], scalars: [1.5, 5, -2, 7])) == 0.5)
+        #expect(throws: MetricError.shapeMismatch(expected: [2, 2], samples: [1, 2])) { try metric.measure(originals.rows(0..<1)) }
+    }
+
     @Test("Per-class FD is near 0 for draws of the right class and large when classes swap")
     func perClassFrechet() throws {
         let a = MetricTestSupport.gaussian(count: 2000, mean: [3, 0], std: 1, seed: 1)
